@@ -1,0 +1,128 @@
+import { cdk8s, javascript } from 'projen';
+
+const JSII_ENV = { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' };
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-mesh-perimeter',
+  packageName: 'cdk8s-mesh-perimeter',
+  description:
+    'Zero-trust perimeters for Kubernetes in typed code: Istio ambient identity policy, egress control and a kernel backstop (NetworkPolicy or Cilium), derived from one declared intent.',
+  keywords: ['cdk8s', 'istio', 'ambient', 'ztunnel', 'waypoint', 'zero-trust', 'spiffe', 'networkpolicy', 'cilium', 'policy-as-code'],
+  author: 'cdk8s-mesh-perimeter contributors',
+  authorAddress: 'maintainers@cdk8s-mesh-perimeter.dev',
+  repositoryUrl: 'https://github.com/cdk8s-mesh-perimeter/cdk8s-mesh-perimeter.git',
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.16.0',
+
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0',
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.4.0',
+  peerDeps: ['cdk8s-plus-30@^2.4.10'],
+
+  // The library is built and checked by .ci/run; no hosted workflows.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  jest: false,
+  sampleCode: false,
+  docgen: true,
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'scripts'],
+    ignorePatterns: ['src/imports/**', 'examples/*/dist/**', '*.js', '*.mjs', '*.d.ts', 'node_modules/', 'lib/'],
+  },
+
+  // jsii targets: only `package:js` is built here (PyPI and Maven Central are not reachable);
+  // the other languages are generated with `npx projen pacmak:code-only`.
+  publishToPypi: { distName: 'cdk8s-mesh-perimeter', module: 'cdk8s_mesh_perimeter' },
+  publishToMaven: {
+    javaPackage: 'dev.meshperimeter.cdk8s',
+    mavenGroupId: 'dev.meshperimeter',
+    mavenArtifactId: 'cdk8s-mesh-perimeter',
+  },
+  publishToGo: { moduleName: 'github.com/cdk8s-mesh-perimeter/cdk8s-mesh-perimeter-go' },
+  publishToNuget: { dotNetNamespace: 'MeshPerimeter.Cdk8s', packageId: 'MeshPerimeter.Cdk8s' },
+
+  // Tests import the ESM-only kubernetes-models packages: bundler resolution for type-checking.
+  tsconfigDev: {
+    compilerOptions: {
+      module: 'preserve',
+      moduleResolution: javascript.TypeScriptModuleResolution.BUNDLER,
+    },
+  },
+
+  devDeps: [
+    'vitest@4.1.12',
+    'cdk8s-cli@2.207.60',
+    'yaml@^2.8.0',
+    '@marcbachmann/cel-js@8.0.0',
+    'kubernetes-models@5.1.0',
+    '@kubernetes-models/istio@3.0.1',
+    '@kubernetes-models/gateway-api@2.0.0',
+    '@kubernetes-models/cilium@4.0.0',
+  ],
+});
+
+// ---- Examples: type-checked by the test task and run by ts-node under `cdk8s synth` ----
+new javascript.TypescriptConfig(project, {
+  fileName: 'examples/tsconfig.json',
+  extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+  include: ['**/*.ts'],
+  exclude: ['node_modules', '*/dist'],
+  compilerOptions: { noEmit: true, rootDir: '..' },
+});
+
+// ---- npm overrides measured on this registry mirror (see ../shared/docs/toolchain.md) ----
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+// ---- API.md: root module only, so the generated CRD submodules stay out of it ----
+project.tasks.tryFind('docgen')?.reset('jsii-docgen -o API.md --submodule root');
+for (const name of ['compile', 'docgen', 'package:js', 'watch']) {
+  const task = project.tasks.tryFind(name);
+  if (task) for (const [k, v] of Object.entries(JSII_ENV)) task.env(k, v);
+}
+
+// ---- Only the JavaScript package is built; the other languages are generated as code only ----
+const pkg = project.tasks.tryFind('package');
+pkg?.reset();
+pkg?.spawn(project.tasks.tryFind('package:js')!);
+project.addTask('pacmak:code-only', {
+  description: 'Generate Python, Java, Go and .NET sources from the jsii assembly (no language toolchains needed)',
+  env: JSII_ENV,
+  exec: 'jsii-pacmak --code-only -t python -t java -t go -t dotnet -o dist/pacmak',
+});
+
+// ---- CRD bindings in src/imports/, generated from ../shared/crds (or $CRD_DIR) ----
+project.addTask('import', {
+  description: 'Regenerate src/imports/ from the upstream CRDs in $CRD_DIR or ../shared/crds (trimmed to the kinds used)',
+  exec: 'node scripts/import-crds.mjs',
+});
+project.addTask('import:check', {
+  description: 'Fail when src/imports/ differs from what the import task produces',
+  exec: 'node scripts/import-crds.mjs --check',
+});
+project.gitattributes.addAttributes('/src/imports/**', 'linguist-generated');
+
+// ---- Tests: vitest, with the tests and examples type-checked first (vitest does not type-check) ----
+const test = project.tasks.tryFind('test')!;
+test.reset();
+test.exec('tsc -p test/tsconfig.json');
+test.exec('tsc -p examples/tsconfig.json');
+test.exec('vitest run', { receiveArgs: true });
+test.spawn(project.tasks.tryFind('eslint')!);
+project.addTask('test:watch', { exec: 'vitest' });
+
+// ---- Examples: every app under examples/ synthesized into examples/<name>/dist/ ----
+project.addTask('example', {
+  description: 'Synthesize every example app under examples/ into examples/<name>/dist/ with cdk8s synth',
+  exec: 'node scripts/synth-examples.mjs',
+});
+
+project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/');
+project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', '.ci/');
+
+project.synth();

@@ -1,0 +1,14 @@
+export * from './dataplane-mode';
+export * from './dns-selector';
+export * from './enforcement';
+export * from './istio-version';
+export * from './kernel-flavor';
+export * from './mesh-namespace';
+export * from './mesh-perimeter';
+export * from './mtls-mode';
+export * from './waypoint';
+export * from './waypoint-traffic-type';
+
+// Generated CRD bindings (src/imports/), one jsii submodule per API group.
+export * as gateway_networking_k8s_io from './imports/gateway.networking.k8s.io';
+export * as security_istio_io from './imports/security.istio.io';

@@ -1,0 +1,258 @@
+import { ApiObject } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-30';
+import { Construct } from 'constructs';
+import { DataplaneMode } from './dataplane-mode';
+import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
+import { MtlsMode } from './mtls-mode';
+import { conflict } from './private/errors';
+import {
+  ANNOTATION_WARNING, LABEL_DATAPLANE_MODE, LABEL_INJECTION, LABEL_USE_WAYPOINT, RESERVED_NAMESPACE_LABELS,
+} from './private/istio';
+import { perimeterLabels } from './private/metadata';
+import { allowNothing } from './private/policies';
+import { meshSettings, MeshSettings } from './private/settings';
+import { checkDnsLabel, checkMetadata } from './private/validation';
+import { Waypoint, WaypointOptions } from './waypoint';
+
+/** Options for a namespace waypoint. */
+export interface NamespaceWaypointOptions extends WaypointOptions {
+  /**
+   * Label the namespace `istio.io/use-waypoint: <name>`, so that all its Services use the waypoint.
+   * When false, Services opt in one by one (as SpiffeAllow does for L7 rules).
+   * @default false
+   */
+  readonly useForNamespace?: boolean;
+}
+
+/** Settings of a mesh namespace, whether created or adopted. */
+export interface MeshNamespaceOptions {
+  /**
+   * How pods join the mesh.
+   * @default DataplaneMode.AMBIENT
+   */
+  readonly dataplaneMode?: DataplaneMode;
+  /**
+   * Namespace-wide mTLS mode (PeerAuthentication `default`). PERMISSIVE accepts plaintext from outside the
+   * mesh and is marked with a warning annotation; use it only while migrating.
+   * @default MtlsMode.STRICT
+   */
+  readonly mtls?: MtlsMode;
+  /**
+   * Emit a namespace-wide deny (`spec: {}`, enforced by ztunnel) and a deny on the namespace waypoint, so
+   * nothing reaches the namespace's workloads unless an allow rule matches, even without a MeshPerimeter
+   * or if the mesh-wide deny is removed.
+   * @default true
+   */
+  readonly defaultDeny?: boolean;
+  /**
+   * A waypoint for the namespace (L7 policy). None unless given, or until a construct needs one.
+   * @default - no waypoint
+   */
+  readonly waypoint?: NamespaceWaypointOptions;
+}
+
+/** Props for `MeshNamespace`. */
+export interface MeshNamespaceProps extends MeshNamespaceOptions {
+  /**
+   * Name of the namespace.
+   * @default - the construct id, which must then be a valid namespace name
+   */
+  readonly name?: string;
+  /** Extra labels on the Namespace. Mesh labels are set through the other props. @default - none */
+  readonly labels?: Record<string, string>;
+  /** Annotations on the Namespace. @default - none */
+  readonly annotations?: Record<string, string>;
+}
+
+/**
+ * A namespace inside the perimeter: enrolled in the mesh (ambient by default), STRICT mTLS, default deny,
+ * and optionally a waypoint. It either creates the Namespace, labels an existing `kplus.Namespace`
+ * (`fromNamespace`), or manages the policies of a namespace created elsewhere (`fromNamespaceName`).
+ */
+export class MeshNamespace extends Construct {
+  /**
+   * Manages the policies of a namespace that is created elsewhere (not in this app). Its enrollment
+   * labels cannot be set from here: the namespace must already carry `istio.io/dataplane-mode: ambient`
+   * (or `istio-injection: enabled` in sidecar mode).
+   */
+  public static fromNamespaceName(scope: Construct, id: string, name: string, options: MeshNamespaceOptions = {}): MeshNamespace {
+    return adopting({ adopt: 'name' }, () => new MeshNamespace(scope, id, { ...options, name }));
+  }
+
+  /** Enrolls a cdk8s-plus Namespace of this app: its labels are set on it, and the policies emitted beside it. */
+  public static fromNamespace(scope: Construct, id: string, namespace: kplus.Namespace, options: MeshNamespaceOptions = {}): MeshNamespace {
+    return adopting({ adopt: 'object', namespace }, () => new MeshNamespace(scope, id, { ...options, name: namespace.name }));
+  }
+
+  /** Name of the namespace. */
+  public readonly name: string;
+  /** How pods join the mesh. */
+  public readonly dataplaneMode: DataplaneMode;
+  /** Namespace-wide mTLS mode. */
+  public readonly mtls: MtlsMode;
+  /** The Namespace object, unless the namespace was adopted by name. */
+  public readonly namespace?: kplus.Namespace;
+  /** The namespace PeerAuthentication (`default`). */
+  public readonly peerAuthentication: PeerAuthentication;
+  /** The namespace-wide ztunnel deny, when `defaultDeny` is on. */
+  public readonly defaultDenyPolicy?: AuthorizationPolicy;
+  /** Whether the namespace default deny is on. */
+  public readonly defaultDeny: boolean;
+  private _waypoint?: Waypoint;
+  private readonly settings: MeshSettings;
+  private readonly adopted: 'name' | 'object' | undefined;
+
+  private readonly namespaceObject?: ApiObject;
+
+  constructor(scope: Construct, id: string, props: MeshNamespaceProps = {}) {
+    super(scope, id);
+    const adoption = pendingAdoption;
+    pendingAdoption = undefined;
+    this.settings = meshSettings(this);
+    this.adopted = adoption?.adopt;
+    this.name = checkDnsLabel(this, 'namespace name', props.name ?? id);
+    this.dataplaneMode = props.dataplaneMode ?? DataplaneMode.AMBIENT;
+    this.mtls = props.mtls ?? MtlsMode.STRICT;
+    this.defaultDeny = props.defaultDeny ?? true;
+    this.checkNamespaceIsManageable();
+    this.settings.graph.addNamespace({ name: this.name, scope: this });
+
+    const labels = checkMetadata(this, 'labels', props.labels);
+    const annotations = checkMetadata(this, 'annotations', props.annotations);
+    for (const key of Object.keys(labels)) {
+      if (key in RESERVED_NAMESPACE_LABELS) {
+        throw conflict(this, `label "${key}" is set by the construct`, `remove it from labels and use ${RESERVED_NAMESPACE_LABELS[key]}`);
+      }
+    }
+    const meshLabels: Record<string, string> = this.dataplaneMode === DataplaneMode.AMBIENT
+      ? { [LABEL_DATAPLANE_MODE]: 'ambient' }
+      : { [LABEL_INJECTION]: 'enabled' };
+
+    if (adoption?.adopt === 'object') {
+      this.namespace = adoption.namespace!;
+      for (const key of Object.keys(RESERVED_NAMESPACE_LABELS)) {
+        if (this.namespace.metadata.getLabel(key) !== undefined) {
+          throw conflict(this, `the adopted Namespace ${this.namespace.node.path} already sets label "${key}"`,
+            `remove it from the kplus.Namespace and use ${RESERVED_NAMESPACE_LABELS[key]} on the MeshNamespace`);
+        }
+      }
+      for (const [k, v] of Object.entries(meshLabels)) this.namespace.metadata.addLabel(k, v);
+      this.namespaceObject = ApiObject.of(this.namespace);
+    } else if (adoption?.adopt !== 'name') {
+      this.namespace = new kplus.Namespace(this, 'Resource', {
+        metadata: {
+          name: this.name,
+          labels: { ...labels, ...meshLabels },
+          annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
+        },
+      });
+    }
+
+    this.peerAuthentication = new PeerAuthentication(this, 'PeerAuthentication', {
+      metadata: {
+        name: 'default',
+        namespace: this.name,
+        labels: perimeterLabels(),
+        annotations: this.mtls === MtlsMode.PERMISSIVE
+          ? { [ANNOTATION_WARNING]: 'PERMISSIVE: plaintext from outside the mesh is accepted and carries no identity. Use STRICT once every client is in the mesh.' }
+          : undefined,
+      },
+      spec: {
+        mtls: {
+          mode: this.mtls === MtlsMode.PERMISSIVE ? PeerAuthenticationSpecMtlsMode.PERMISSIVE : PeerAuthenticationSpecMtlsMode.STRICT,
+        },
+      },
+    });
+    if (this.mtls === MtlsMode.PERMISSIVE) {
+      this.node.addMetadata('warning', `namespace "${this.name}" accepts plaintext (mtls: PERMISSIVE)`);
+    }
+
+    if (this.defaultDeny) {
+      this.defaultDenyPolicy = allowNothing(this, 'DefaultDeny', this.settings, { name: 'default-deny', namespace: this.name });
+    }
+
+    this.orderAfterNamespace(this.peerAuthentication);
+    if (this.defaultDenyPolicy) this.orderAfterNamespace(this.defaultDenyPolicy);
+    if (props.waypoint) this.addWaypoint(props.waypoint);
+  }
+
+  /** The namespace waypoint, if one was added. */
+  public get waypoint(): Waypoint | undefined {
+    return this._waypoint;
+  }
+
+  /**
+   * Adds the namespace waypoint (a Gateway of class `istio-waypoint`). A namespace has at most one;
+   * with `defaultDeny` on, the waypoint denies everything not allowed by a policy attached to it.
+   */
+  public addWaypoint(options: NamespaceWaypointOptions = {}): Waypoint {
+    if (this._waypoint) {
+      throw conflict(this, `namespace "${this.name}" already has the waypoint "${this._waypoint.name}"`,
+        'use the existing waypoint (MeshNamespace.waypoint) instead of adding a second one');
+    }
+    if (this.dataplaneMode !== DataplaneMode.AMBIENT) {
+      throw conflict(this, `a waypoint was requested for namespace "${this.name}" in sidecar mode; waypoints serve ambient workloads only`,
+        'remove the waypoint, or use dataplaneMode: DataplaneMode.AMBIENT');
+    }
+    const waypoint = new Waypoint(this, 'Waypoint', {
+      ...options,
+      namespace: this.name,
+      defaultDeny: options.defaultDeny ?? this.defaultDeny,
+    });
+    if (options.useForNamespace ?? false) {
+      if (!this.namespace) {
+        throw conflict(this, `waypoint.useForNamespace needs to label namespace "${this.name}", which was adopted by name and is not part of this app`,
+          `label the namespace "${LABEL_USE_WAYPOINT}=${waypoint.name}" where it is created, and drop useForNamespace`);
+      }
+      this.namespace.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
+    }
+    this._waypoint = waypoint;
+    this.orderAfterNamespace(waypoint);
+    return waypoint;
+  }
+
+  /**
+   * Makes every object under `construct` come after an adopted kplus.Namespace in the synthesized output
+   * (a Namespace created here comes first already, being the first object of this construct).
+   */
+  private orderAfterNamespace(construct: Construct): void {
+    if (!this.namespaceObject) return;
+    for (const child of construct.node.findAll()) {
+      if (child instanceof ApiObject) child.addDependency(this.namespaceObject);
+    }
+  }
+
+  /** Whether the Namespace object was created elsewhere (adopted by name or from a kplus.Namespace). */
+  public get isAdopted(): boolean {
+    return this.adopted !== undefined;
+  }
+
+  private checkNamespaceIsManageable(): void {
+    if (this.name === this.settings.rootNamespace) {
+      throw conflict(this, `namespace "${this.name}" is the mesh root namespace; policies there apply to the whole mesh`,
+        'manage mesh-wide settings with MeshPerimeter and use MeshNamespace for application namespaces');
+    }
+    if (this.dataplaneMode === DataplaneMode.AMBIENT && ['kube-system', 'kube-public', 'kube-node-lease'].includes(this.name)) {
+      throw conflict(this, `namespace "${this.name}" cannot join the ambient mesh (istio-cni excludes the Kubernetes system namespaces from capture)`,
+        'leave system namespaces out of the perimeter and allow what they need with the kernel backstop');
+    }
+  }
+}
+
+/** How a MeshNamespace came to manage an existing namespace. */
+interface Adoption {
+  readonly adopt: 'name' | 'object';
+  readonly namespace?: kplus.Namespace;
+}
+
+/** Set by the static factories for the constructor they call, which takes it at once. */
+let pendingAdoption: Adoption | undefined;
+
+function adopting(adoption: Adoption, create: () => MeshNamespace): MeshNamespace {
+  pendingAdoption = adoption;
+  try {
+    return create();
+  } finally {
+    pendingAdoption = undefined;
+  }
+}

@@ -1,0 +1,168 @@
+import { Construct } from 'constructs';
+import { DnsSelector } from './dns-selector';
+import { Enforcement } from './enforcement';
+import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
+import { IstioVersion } from './istio-version';
+import { KernelFlavor } from './kernel-flavor';
+import { conflict } from './private/errors';
+import { IntentGraph } from './private/intent-graph';
+import { GATEWAY_API_GROUP, WAYPOINT_GATEWAY_CLASS } from './private/istio';
+import { perimeterLabels } from './private/metadata';
+import { allowNothing, checkZtunnelDryRun } from './private/policies';
+import {
+  DEFAULT_ISTIO_VERSION, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, MeshSettings, registerPerimeter,
+} from './private/settings';
+import { checkDnsLabel, checkPort, checkSelector, checkTrustDomain } from './private/validation';
+
+/** Props for `MeshPerimeter`. */
+export interface MeshPerimeterProps {
+  /**
+   * The mesh's SPIFFE trust domain (`meshConfig.trustDomain`). Principals are rendered with it:
+   * ztunnel compares them literally and does not treat `cluster.local` as an alias.
+   * @default "cluster.local"
+   */
+  readonly trustDomain?: string;
+  /**
+   * The mesh root namespace (`meshConfig.rootNamespace`), where mesh-wide policies live.
+   * @default "istio-system"
+   */
+  readonly rootNamespace?: string;
+  /**
+   * The Istio release the perimeter is deployed to; it gates which features the emitters use.
+   * Must be 1.22 or newer (`security.istio.io/v1`, `targetRefs`).
+   * @default IstioVersion.V1_30
+   */
+  readonly istioVersion?: IstioVersion;
+  /**
+   * Enforce the policies, or emit them as dry-run to watch what they would block.
+   * @default Enforcement.ENFORCE
+   */
+  readonly enforcement?: Enforcement;
+  /**
+   * Whether istiod runs with `AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY=true` (Istio >= 1.29), so that
+   * ztunnel honours dry-run policies. Required for `Enforcement.AUDIT`.
+   * @default false
+   */
+  readonly ambientDryRun?: boolean;
+  /**
+   * The kernel-level policy language of the backstop.
+   * @default KernelFlavor.NETWORK_POLICY
+   */
+  readonly kernel?: KernelFlavor;
+  /**
+   * Where the cluster DNS pods are; kernel policies allow DNS to exactly them.
+   * @default DnsSelector.kubeDns()
+   */
+  readonly dnsSelector?: DnsSelector;
+  /**
+   * Also emit a mesh-wide STRICT PeerAuthentication in the root namespace, rejecting plaintext to every
+   * ambient workload in the cluster, including namespaces this perimeter does not manage. Namespaces
+   * managed by `MeshNamespace` are STRICT either way.
+   * @default false
+   */
+  readonly meshWideStrictMtls?: boolean;
+}
+
+/**
+ * Mesh-wide settings and the mesh-wide default deny.
+ *
+ * Constructs below it in the construct tree use its settings (without one, the defaults apply). It emits
+ * two ALLOW-nothing policies in the root namespace, because ztunnel and waypoints never share a policy:
+ * `spec: {}` (ztunnel, every ambient workload) and one attached by `targetRefs` to the `istio-waypoint`
+ * GatewayClass (every waypoint; Istio >= 1.26).
+ */
+export class MeshPerimeter extends Construct {
+  /** The nearest MeshPerimeter above `scope` in the construct tree, if any. */
+  public static of(scope: Construct): MeshPerimeter | undefined {
+    for (const s of [...scope.node.scopes].reverse()) {
+      if (s instanceof MeshPerimeter) return s;
+    }
+    return undefined;
+  }
+
+  /** The mesh's SPIFFE trust domain. */
+  public readonly trustDomain: string;
+  /** The mesh root namespace. */
+  public readonly rootNamespace: string;
+  /** The targeted Istio release. */
+  public readonly istioVersion: IstioVersion;
+  /** The enforcement mode of every authorization policy in the perimeter. */
+  public readonly enforcement: Enforcement;
+  /** Whether ztunnel dry-run is enabled in istiod. */
+  public readonly ambientDryRun: boolean;
+  /** The kernel-level policy language. */
+  public readonly kernel: KernelFlavor;
+  /** Where the cluster DNS pods are. */
+  public readonly dnsSelector: DnsSelector;
+  /** The mesh-wide ztunnel default deny (`spec: {}` in the root namespace). */
+  public readonly meshDefaultDeny: AuthorizationPolicy;
+  /** The mesh-wide waypoint default deny (attached to GatewayClass `istio-waypoint`); absent before Istio 1.26. */
+  public readonly waypointDefaultDeny?: AuthorizationPolicy;
+  /** The mesh-wide STRICT PeerAuthentication, when `meshWideStrictMtls` is set. */
+  public readonly meshPeerAuthentication?: PeerAuthentication;
+  private readonly graph = new IntentGraph();
+
+  constructor(scope: Construct, id: string, props: MeshPerimeterProps = {}) {
+    super(scope, id);
+    const outer = MeshPerimeter.of(scope);
+    if (outer) {
+      throw conflict(this, `a MeshPerimeter cannot be nested inside another (${outer.node.path})`,
+        'declare one MeshPerimeter per mesh and put the namespaces below it');
+    }
+
+    this.trustDomain = checkTrustDomain(this, props.trustDomain ?? DEFAULT_TRUST_DOMAIN);
+    this.rootNamespace = checkDnsLabel(this, 'rootNamespace', props.rootNamespace ?? DEFAULT_ROOT_NAMESPACE);
+    this.istioVersion = props.istioVersion ?? DEFAULT_ISTIO_VERSION;
+    if (!this.istioVersion.atLeast(IstioVersion.V1_22)) {
+      throw conflict(this, `Istio ${this.istioVersion} is not supported: the perimeter emits security.istio.io/v1 policies and targetRefs, which need Istio >= 1.22`,
+        'upgrade istiod to 1.22 or newer (ambient is GA from 1.24), and set istioVersion accordingly');
+    }
+    this.enforcement = props.enforcement ?? Enforcement.ENFORCE;
+    this.ambientDryRun = props.ambientDryRun ?? false;
+    if (this.ambientDryRun && !this.istioVersion.atLeast(IstioVersion.V1_29)) {
+      throw conflict(this, `ambientDryRun is set but Istio ${this.istioVersion} has no ztunnel dry-run (it came in 1.29)`,
+        'remove ambientDryRun, or set istioVersion to 1.29 or newer');
+    }
+    this.kernel = props.kernel ?? KernelFlavor.NETWORK_POLICY;
+    this.dnsSelector = props.dnsSelector ?? DnsSelector.kubeDns();
+    checkDnsLabel(this, 'dnsSelector namespace', this.dnsSelector.namespace);
+    checkSelector(this, 'dnsSelector podLabels', this.dnsSelector.podLabels);
+    checkPort(this, 'dnsSelector port', this.dnsSelector.port);
+
+    const settings: MeshSettings = {
+      trustDomain: this.trustDomain,
+      rootNamespace: this.rootNamespace,
+      istioVersion: this.istioVersion,
+      enforcement: this.enforcement,
+      ambientDryRun: this.ambientDryRun,
+      kernel: this.kernel,
+      dnsSelector: this.dnsSelector,
+      graph: this.graph,
+    };
+    registerPerimeter(this, settings);
+    if (this.enforcement === Enforcement.AUDIT) checkZtunnelDryRun(this, settings);
+
+    this.meshDefaultDeny = allowNothing(this, 'MeshDefaultDeny', settings, {
+      name: 'mesh-default-deny',
+      namespace: this.rootNamespace,
+    });
+    if (this.istioVersion.atLeast(IstioVersion.V1_26)) {
+      this.waypointDefaultDeny = allowNothing(this, 'WaypointDefaultDeny', settings, {
+        name: 'mesh-default-deny-waypoints',
+        namespace: this.rootNamespace,
+        targetRefs: [{ group: GATEWAY_API_GROUP, kind: 'GatewayClass', name: WAYPOINT_GATEWAY_CLASS }],
+      });
+    }
+    if (props.meshWideStrictMtls ?? false) {
+      this.meshPeerAuthentication = new PeerAuthentication(this, 'MeshPeerAuthentication', {
+        metadata: { name: 'default', namespace: this.rootNamespace, labels: perimeterLabels() },
+        spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
+      });
+    }
+  }
+
+  /** Names of the namespaces this perimeter manages, in declaration order. */
+  public get namespaceNames(): string[] {
+    return this.graph.namespaces.map((n) => n.name);
+  }
+}
