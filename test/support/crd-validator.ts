@@ -101,6 +101,7 @@ function load(): { source: CrdSource; crds: Map<string, CrdVersion> } {
   const source: CrdSource = dir
     ? { dir, cel: true, description: `CRD schemas and CEL rules from ${dir} (${crds.size} kind versions)` }
     : { cel: false, description: 'no CRD directory (set CRD_DIR or place ../shared/crds): CEL checks SKIPPED; custom resources validated against the @kubernetes-models schemas only' };
+  if (!source.cel) console.warn(`crd-validator: ${source.description}`);
   loaded = { source, crds };
   return loaded;
 }
