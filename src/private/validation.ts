@@ -9,34 +9,48 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 // SPIFFE trust domain: lowercase letters, digits, dots, dashes and underscores (SPIFFE-ID spec, section 2.1).
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 
-/** A Kubernetes DNS-1123 label: namespace names, most object names. */
-export function checkDnsLabel(scope: IConstruct, what: string, value: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 63 || !DNS1123_LABEL.test(value)) {
-    throw invalidValue(scope, what, value,
-      'a DNS-1123 label (1-63 characters of lowercase letters, digits and "-", starting and ending with a letter or digit)',
-      `rename it, e.g. ${JSON.stringify(suggestName(value, 63))}`);
+interface NameRule {
+  readonly pattern: RegExp;
+  readonly max: number;
+  readonly expected: string;
+  readonly startWithLetter?: boolean;
+}
+
+const NAME_RULES = {
+  label: {
+    pattern: DNS1123_LABEL, max: 63,
+    expected: 'a DNS-1123 label (1-63 characters of lowercase letters, digits and "-", starting and ending with a letter or digit)',
+  },
+  serviceName: {
+    pattern: DNS1035_LABEL, max: 63, startWithLetter: true,
+    expected: 'a DNS-1035 label (1-63 characters of lowercase letters, digits and "-", starting with a letter and ending with a letter or digit), because Istio creates a Service of that name',
+  },
+  subdomain: {
+    pattern: DNS1123_SUBDOMAIN, max: 253,
+    expected: 'a DNS-1123 subdomain (at most 253 characters; dot-separated labels of lowercase letters, digits and "-")',
+  },
+} satisfies Record<string, NameRule>;
+
+function checkName(scope: IConstruct, what: string, value: string, rule: NameRule): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > rule.max || !rule.pattern.test(value)) {
+    throw invalidValue(scope, what, value, rule.expected, `rename it, e.g. ${JSON.stringify(suggestName(value, rule.max, rule.startWithLetter))}`);
   }
   return value;
+}
+
+/** A Kubernetes DNS-1123 label: namespace names, most object names. */
+export function checkDnsLabel(scope: IConstruct, what: string, value: string): string {
+  return checkName(scope, what, value, NAME_RULES.label);
 }
 
 /** A Kubernetes DNS-1035 label: the names of objects that become Services (waypoints). */
 export function checkDnsServiceName(scope: IConstruct, what: string, value: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 63 || !DNS1035_LABEL.test(value)) {
-    throw invalidValue(scope, what, value,
-      'a DNS-1035 label (1-63 characters of lowercase letters, digits and "-", starting with a letter and ending with a letter or digit), because Istio creates a Service of that name',
-      `rename it, e.g. ${JSON.stringify(suggestName(value, 63, true))}`);
-  }
-  return value;
+  return checkName(scope, what, value, NAME_RULES.serviceName);
 }
 
 /** A Kubernetes DNS-1123 subdomain: most object names. */
 export function checkDnsSubdomain(scope: IConstruct, what: string, value: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
-    throw invalidValue(scope, what, value,
-      'a DNS-1123 subdomain (at most 253 characters; dot-separated labels of lowercase letters, digits and "-")',
-      `rename it, e.g. ${JSON.stringify(suggestName(value, 253))}`);
-  }
-  return value;
+  return checkName(scope, what, value, NAME_RULES.subdomain);
 }
 
 /** A SPIFFE trust domain as Istio's meshConfig.trustDomain takes it (no scheme, no port, no path). */
