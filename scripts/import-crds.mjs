@@ -22,7 +22,7 @@ export const IMPORTS = [
   {
     module: 'security.istio.io',
     file: 'istio/crd-all.gen.yaml',
-    kinds: { AuthorizationPolicy: 'v1', PeerAuthentication: 'v1' },
+    kinds: { AuthorizationPolicy: 'v1', PeerAuthentication: 'v1', RequestAuthentication: 'v1' },
   },
   {
     module: 'gateway.networking.k8s.io',

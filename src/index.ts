@@ -1,13 +1,18 @@
 export * from './dataplane-mode';
 export * from './dns-selector';
 export * from './enforcement';
+export * from './identity';
 export * from './istio-version';
 export * from './kernel-flavor';
 export * from './mesh-namespace';
 export * from './mesh-perimeter';
 export * from './mtls-mode';
+export * from './request-conditions';
+export * from './spiffe-allow';
+export * from './spiffe-deny';
 export * from './waypoint';
 export * from './waypoint-traffic-type';
+export * from './workload';
 
 // Generated CRD bindings (src/imports/), one jsii submodule per API group.
 export * as gateway_networking_k8s_io from './imports/gateway.networking.k8s.io';

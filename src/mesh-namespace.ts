@@ -12,6 +12,8 @@ import { perimeterLabels } from './private/metadata';
 import { allowNothing } from './private/policies';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkDnsLabel, checkMetadata } from './private/validation';
+import { SpiffeAllow, SpiffeAllowProps } from './spiffe-allow';
+import { SpiffeDeny, SpiffeDenyProps } from './spiffe-deny';
 import { Waypoint, WaypointOptions } from './waypoint';
 
 /** Options for a namespace waypoint. */
@@ -99,6 +101,7 @@ export class MeshNamespace extends Construct {
   /** Whether the namespace default deny is on. */
   public readonly defaultDeny: boolean;
   private _waypoint?: Waypoint;
+  private waypointForNamespace = false;
   private readonly settings: MeshSettings;
   private readonly adopted: 'name' | 'object' | undefined;
 
@@ -115,7 +118,13 @@ export class MeshNamespace extends Construct {
     this.mtls = props.mtls ?? MtlsMode.STRICT;
     this.defaultDeny = props.defaultDeny ?? true;
     this.checkNamespaceIsManageable();
-    this.settings.graph.addNamespace({ name: this.name, scope: this });
+    this.settings.graph.addNamespace({
+      name: this.name,
+      scope: this,
+      sidecar: this.dataplaneMode === DataplaneMode.SIDECAR,
+      enrolledInWaypoint: () => this.waypointForNamespace,
+      ensureWaypoint: () => this._waypoint ?? this.addWaypoint(),
+    });
 
     const labels = checkMetadata(this, 'labels', props.labels);
     const annotations = checkMetadata(this, 'annotations', props.annotations);
@@ -205,6 +214,7 @@ export class MeshNamespace extends Construct {
           `label the namespace "${LABEL_USE_WAYPOINT}=${waypoint.name}" where it is created, and drop useForNamespace`);
       }
       this.namespace.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
+      this.waypointForNamespace = true;
     }
     this._waypoint = waypoint;
     this.orderAfterNamespace(waypoint);
@@ -220,6 +230,21 @@ export class MeshNamespace extends Construct {
     for (const child of construct.node.findAll()) {
       if (child instanceof ApiObject) child.addDependency(this.namespaceObject);
     }
+  }
+
+  /**
+   * Allows identities to reach a workload of this namespace: a `SpiffeAllow` below this namespace
+   * (rules declared below a MeshNamespace must protect one of its workloads).
+   */
+  public allow(id: string, props: SpiffeAllowProps): SpiffeAllow {
+    return new SpiffeAllow(this, id, props);
+  }
+
+  /**
+   * Denies identities access to a workload of this namespace: a `SpiffeDeny` below this namespace.
+   */
+  public deny(id: string, props: SpiffeDenyProps): SpiffeDeny {
+    return new SpiffeDeny(this, id, props);
   }
 
   /** Whether the Namespace object was created elsewhere (adopted by name or from a kplus.Namespace). */

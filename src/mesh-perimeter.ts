@@ -138,6 +138,7 @@ export class MeshPerimeter extends Construct {
       kernel: this.kernel,
       dnsSelector: this.dnsSelector,
       graph: this.graph,
+      owner: this,
     };
     registerPerimeter(this, settings);
     if (this.enforcement === Enforcement.AUDIT) checkZtunnelDryRun(this, settings);

@@ -1,4 +1,4 @@
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DnsSelector } from '../dns-selector';
 import { Enforcement } from '../enforcement';
 import { IstioVersion } from '../istio-version';
@@ -16,6 +16,8 @@ export interface MeshSettings {
   readonly dnsSelector: DnsSelector;
   /** The perimeter's intent graph. */
   readonly graph: IntentGraph;
+  /** The MeshPerimeter, when there is one. */
+  readonly owner?: Construct;
 }
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';

@@ -18,15 +18,19 @@ interface NameRule {
 
 const NAME_RULES = {
   label: {
-    pattern: DNS1123_LABEL, max: 63,
+    pattern: DNS1123_LABEL,
+    max: 63,
     expected: 'a DNS-1123 label (1-63 characters of lowercase letters, digits and "-", starting and ending with a letter or digit)',
   },
   serviceName: {
-    pattern: DNS1035_LABEL, max: 63, startWithLetter: true,
+    pattern: DNS1035_LABEL,
+    max: 63,
+    startWithLetter: true,
     expected: 'a DNS-1035 label (1-63 characters of lowercase letters, digits and "-", starting with a letter and ending with a letter or digit), because Istio creates a Service of that name',
   },
   subdomain: {
-    pattern: DNS1123_SUBDOMAIN, max: 253,
+    pattern: DNS1123_SUBDOMAIN,
+    max: 253,
     expected: 'a DNS-1123 subdomain (at most 253 characters; dot-separated labels of lowercase letters, digits and "-")',
   },
 } satisfies Record<string, NameRule>;

@@ -1,0 +1,51 @@
+// A small helper the examples share, as a platform team would: one Deployment labelled `app: <name>`,
+// running as its own ServiceAccount, with a ClusterIP Service when it serves traffic.
+import * as kplus from 'cdk8s-plus-30';
+import { Construct } from 'constructs';
+
+export interface MicroserviceProps {
+  readonly namespace: string;
+  readonly name: string;
+  /** @default name */
+  readonly serviceAccount?: string;
+  /** Container ports. */
+  readonly ports: number[];
+  /** Service ports as [port, targetPort]; no Service when omitted. */
+  readonly service?: [number, number][];
+  /** @default `${name}:1.0.0` */
+  readonly image?: string;
+}
+
+export interface Microservice {
+  readonly deployment: kplus.Deployment;
+  readonly serviceAccount: kplus.ServiceAccount;
+  readonly service?: kplus.Service;
+}
+
+export function microservice(scope: Construct, props: MicroserviceProps): Microservice {
+  const { namespace, name } = props;
+  const serviceAccount = new kplus.ServiceAccount(scope, `${name}-sa`, {
+    metadata: { name: props.serviceAccount ?? name, namespace },
+  });
+  const deployment = new kplus.Deployment(scope, name, {
+    metadata: { name, namespace },
+    serviceAccount,
+    select: false,
+    podMetadata: { labels: { app: name } },
+    containers: [{
+      image: props.image ?? `${name}:1.0.0`,
+      ports: props.ports.map((number) => ({ number })),
+      securityContext: { ensureNonRoot: false },
+    }],
+  });
+  deployment.select(kplus.LabelSelector.of({ labels: { app: name } }));
+  let service: kplus.Service | undefined;
+  if (props.service) {
+    service = new kplus.Service(scope, `${name}-svc`, {
+      metadata: { name, namespace },
+      ports: props.service.map(([port, targetPort]) => ({ port, targetPort })),
+    });
+    service.selectLabel('app', name);
+  }
+  return { deployment, serviceAccount, service };
+}

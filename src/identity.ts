@@ -1,0 +1,160 @@
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-30';
+import { IConstruct } from 'constructs';
+import { invalidValue } from './private/errors';
+import { SourceIdentity } from './private/intent-graph';
+import { MeshSettings } from './private/settings';
+import { checkDnsLabel, checkDnsSubdomain, checkTrustDomain } from './private/validation';
+import { Workload } from './workload';
+
+const SPIFFE_ID = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
+
+/**
+ * Who a rule trusts: a verified mesh identity (SPIFFE), never an IP address.
+ *
+ * Service-account identities render as AuthorizationPolicy principals `<trust-domain>/ns/<ns>/sa/<sa>`
+ * with the perimeter's trust domain (ztunnel compares them literally). Wildcards exist only as the named
+ * factory `Identity.anyAuthenticated()`.
+ */
+export class Identity {
+  /** The workloads running as service account `name` in `namespace`. */
+  public static serviceAccount(namespace: string, name: string): Identity {
+    return new Identity({ kind: 'serviceAccount', namespace, serviceAccount: name });
+  }
+
+  /** The workloads running as a cdk8s-plus ServiceAccount (its namespace must be known). */
+  public static fromServiceAccount(serviceAccount: kplus.ServiceAccount): Identity {
+    const namespace = serviceAccount.metadata.namespace ?? Chart.of(serviceAccount).namespace;
+    return new Identity({
+      kind: 'serviceAccount',
+      namespace,
+      serviceAccount: serviceAccount.name,
+      problem: namespace === undefined ? {
+        what: 'ServiceAccount',
+        value: serviceAccount.node.path,
+        expected: 'a ServiceAccount with a namespace',
+        fix: 'set metadata.namespace on the ServiceAccount (or a namespace on its Chart)',
+      } : undefined,
+    });
+  }
+
+  /** Every mesh workload in `namespace`, whatever its service account. */
+  public static namespace(namespace: string): Identity {
+    return new Identity({ kind: 'namespace', namespace });
+  }
+
+  /**
+   * A SPIFFE ID in the perimeter's own trust domain, `spiffe://<trust-domain>/ns/<ns>/sa/<sa>`.
+   * An ID in another trust domain is refused: use `Identity.foreignSpiffe`.
+   */
+  public static spiffe(id: string): Identity {
+    return Identity.parse(id, false);
+  }
+
+  /**
+   * A SPIFFE ID in another trust domain (a federated mesh), `spiffe://<trust-domain>/ns/<ns>/sa/<sa>`.
+   * Rendered with that trust domain, which must be trusted by the mesh (ztunnel ignores trust-domain aliases).
+   */
+  public static foreignSpiffe(id: string): Identity {
+    return Identity.parse(id, true);
+  }
+
+  /** Any authenticated mesh identity (principal `*`). Plaintext, unauthenticated traffic never matches. */
+  public static anyAuthenticated(): Identity {
+    return new Identity({ kind: 'any' });
+  }
+
+  /**
+   * The identity of a workload's service account, remembering the workload so the kernel layer can
+   * select its pods.
+   * @internal
+   */
+  public static _ofWorkload(workload: Workload): Identity {
+    return new Identity({ kind: 'workload', workload });
+  }
+
+  private static parse(id: string, foreign: boolean): Identity {
+    const m = SPIFFE_ID.exec(String(id));
+    if (!m) {
+      return new Identity({
+        kind: 'serviceAccount',
+        problem: {
+          what: 'SPIFFE ID',
+          value: id,
+          expected: 'spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>',
+          fix: 'write the full Istio workload identity, e.g. "spiffe://cluster.local/ns/shop/sa/frontend"',
+        },
+      });
+    }
+    return new Identity({ kind: 'serviceAccount', trustDomain: m[1], namespace: m[2], serviceAccount: m[3], foreign, spiffeId: id });
+  }
+
+  private constructor(private readonly spec: IdentitySpec) {}
+
+  /** A readable form, e.g. `sa:shop/frontend`, `ns:shop`, `any-authenticated`, `spiffe://…`. */
+  public toString(): string {
+    const s = this.spec;
+    if (s.spiffeId) return s.spiffeId;
+    switch (s.kind) {
+      case 'namespace': return `ns:${s.namespace}`;
+      case 'any': return 'any-authenticated';
+      case 'workload': return 'workload identity';
+      default: return `sa:${s.namespace}/${s.serviceAccount}`;
+    }
+  }
+
+  /**
+   * Validates this identity for use under `scope` and renders it as plain data.
+   * @internal
+   */
+  public _resolve(scope: IConstruct, settings: MeshSettings): SourceIdentity {
+    const s = this.spec;
+    if (s.problem) throw invalidValue(scope, s.problem.what, s.problem.value, s.problem.expected, s.problem.fix);
+    if (s.kind === 'any') return { kind: 'any', text: this.toString() };
+    if (s.kind === 'workload') {
+      const workload = s.workload!._resolve(scope);
+      if (workload.serviceAccount === undefined) {
+        throw invalidValue(scope, `service account of workload "${workload.key}"`, undefined, 'a known service account to use the workload as a caller',
+          'pass options.serviceAccount to Workload.fromLabels, or use Workload.fromDeployment');
+      }
+      const resolved = Identity.serviceAccount(workload.namespace, workload.serviceAccount)._resolve(scope, settings);
+      return { ...resolved, workload, text: `sa:${workload.namespace}/${workload.serviceAccount} (${workload.key})` };
+    }
+    const namespace = checkDnsLabel(scope, 'identity namespace', s.namespace!);
+    if (s.kind === 'namespace') return { kind: 'namespace', namespace, text: this.toString() };
+
+    let trustDomain = settings.trustDomain;
+    if (s.trustDomain !== undefined) {
+      checkTrustDomain(scope, s.trustDomain);
+      if (!s.foreign && s.trustDomain !== settings.trustDomain) {
+        throw invalidValue(scope, 'SPIFFE ID', s.spiffeId, `an identity in the perimeter's trust domain "${settings.trustDomain}"`,
+          `use Identity.foreignSpiffe(${JSON.stringify(s.spiffeId)}) for a federated trust domain, or fix the trust domain`);
+      }
+      if (s.foreign && s.trustDomain === settings.trustDomain) {
+        throw invalidValue(scope, 'foreign SPIFFE ID', s.spiffeId, `a trust domain other than the perimeter's own ("${settings.trustDomain}")`,
+          `use Identity.spiffe(${JSON.stringify(s.spiffeId)})`);
+      }
+      trustDomain = s.trustDomain;
+    }
+    const serviceAccount = checkDnsSubdomain(scope, 'service account name', s.serviceAccount!);
+    return {
+      kind: 'serviceAccount',
+      namespace,
+      serviceAccount,
+      trustDomain,
+      principal: `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`,
+      text: this.toString(),
+    };
+  }
+}
+
+interface IdentitySpec {
+  readonly kind: 'serviceAccount' | 'namespace' | 'any' | 'workload';
+  readonly workload?: Workload;
+  readonly namespace?: string;
+  readonly serviceAccount?: string;
+  readonly trustDomain?: string;
+  readonly foreign?: boolean;
+  readonly spiffeId?: string;
+  readonly problem?: { what: string; value: unknown; expected: string; fix: string };
+}

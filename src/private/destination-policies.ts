@@ -1,0 +1,326 @@
+import { ApiObject, Chart, Lazy } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { conflict } from './errors';
+import { HttpConditions, Intent, IntentGraph, NamespaceNode, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
+import { GATEWAY_API_GROUP, LABEL_USE_WAYPOINT } from './istio';
+import { perimeterLabels } from './metadata';
+import { EnforcementPoint, enforcementAnnotations } from './policies';
+import { MeshSettings } from './settings';
+import {
+  AuthorizationPolicy, AuthorizationPolicySpec, RequestAuthentication, RequestAuthenticationSpec,
+} from '../imports/security.istio.io';
+
+/** Where the rules of one destination are enforced. */
+type Placement = 'ztunnel' | 'waypoint' | 'sidecar';
+
+const registries = new WeakMap<IntentGraph, Map<string, DestinationPolicies>>();
+
+/**
+ * The emitter for one destination workload: it owns the destination's AuthorizationPolicies (one per
+ * enforcement point and action, whatever the number of rules) and derives their content from the
+ * destination's intents at synthesis.
+ *
+ * Placement follows the destination, not the single rule: once any rule needs HTTP attributes (or the
+ * namespace routes its Services through its waypoint), every rule to the destination is enforced at the
+ * waypoint, where the client identity is visible, and ztunnel admits only the waypoint ("require waypoint").
+ * At ztunnel only L4 fields are ever emitted.
+ */
+export class DestinationPolicies extends Construct {
+  /** The emitter of `destination` in the perimeter of `settings`, created on first use. */
+  public static of(origin: IConstruct, settings: MeshSettings, destination: WorkloadNode): DestinationPolicies {
+    let registry = registries.get(settings.graph);
+    if (!registry) {
+      registry = new Map();
+      registries.set(settings.graph, registry);
+    }
+    let policies = registry.get(destination.key);
+    if (!policies) {
+      const ns = settings.graph.namespace(destination.namespace);
+      const parent = (ns?.scope ?? settings.owner ?? Chart.of(origin)) as Construct;
+      policies = new DestinationPolicies(parent, `Policies-${destination.namespace}-${destination.name}`, settings, destination);
+      registry.set(destination.key, policies);
+    }
+    return policies;
+  }
+
+  private readonly intents: Intent[] = [];
+  private placement: Placement = 'ztunnel';
+  private waypoint?: { readonly name: string; readonly principal: string };
+  private service?: ServiceRef;
+
+  private constructor(scope: Construct, id: string, private readonly settings: MeshSettings, private readonly destination: WorkloadNode) {
+    super(scope, id);
+  }
+
+  /**
+   * Adds a rule for this destination and brings the emitted objects in line with all its rules. A rule
+   * that fails leaves nothing behind.
+   */
+  public add(intent: Intent): void {
+    this.intents.push(intent);
+    try {
+      this.sync(intent.origin);
+    } catch (e) {
+      this.intents.pop();
+      if (this.intents.length === 0) {
+        registries.get(this.settings.graph)?.delete(this.destination.key);
+        this.node.scope?.node.tryRemoveChild(this.node.id);
+      } else {
+        this.sync(this.intents[this.intents.length - 1].origin);
+      }
+      throw e;
+    }
+  }
+
+  /** Where the destination's rules are enforced now. */
+  public get enforcedAt(): string {
+    return this.placement;
+  }
+
+  private get namespaceNode(): NamespaceNode | undefined {
+    return this.settings.graph.namespace(this.destination.namespace);
+  }
+
+  private sync(origin: IConstruct): void {
+    const ns = this.namespaceNode;
+    const d = this.destination;
+    const needsL7 = this.intents.some((i) => i.http);
+    this.placement = ns?.sidecar ? 'sidecar' : (needsL7 || ns?.enrolledInWaypoint()) ? 'waypoint' : 'ztunnel';
+
+    if (this.placement === 'waypoint') this.prepareWaypoint(origin, ns, needsL7);
+
+    const allows = this.intents.some((i) => i.action === 'ALLOW');
+    const denies = this.intents.some((i) => i.action === 'DENY');
+    const atWaypoint = this.placement === 'waypoint';
+    this.ensure('Allow', !atWaypoint && allows, () => this.policy('Allow', `${d.name}-allow`, 'ALLOW', false));
+    this.ensure('Deny', !atWaypoint && denies, () => this.policy('Deny', `${d.name}-deny`, 'DENY', false));
+    this.ensure('WaypointAllow', atWaypoint && allows, () => this.policy('WaypointAllow', `${d.name}-waypoint-allow`, 'ALLOW', true));
+    this.ensure('WaypointDeny', atWaypoint && denies, () => this.policy('WaypointDeny', `${d.name}-waypoint-deny`, 'DENY', true));
+    this.ensure('RequireWaypoint', atWaypoint && allows, () => this.requireWaypoint());
+    this.ensure('Jwt', this.jwtIssuers().length > 0, () => this.requestAuthentication());
+  }
+
+  /** Checks what a waypoint placement needs, creates the namespace waypoint and enrolls the Service. */
+  private prepareWaypoint(origin: IConstruct, ns: NamespaceNode | undefined, needsL7: boolean): void {
+    const d = this.destination;
+    const why = needsL7 ? 'HTTP rules' : `rules for a workload of namespace "${d.namespace}", whose Services use its waypoint,`;
+    if (!ns) {
+      throw conflict(origin, `${why} to "${d.key}" are enforced by the waypoint of namespace "${d.namespace}", which this perimeter does not manage`,
+        `declare the namespace with new MeshNamespace(perimeter, '${d.namespace}') (or MeshNamespace.fromNamespaceName) before the rule`);
+    }
+    if (d.labels === undefined) {
+      const withPorts = this.intents.find((i) => i.ports.length > 0 && i.action === 'ALLOW');
+      if (needsL7 || withPorts) {
+        throw conflict(origin, `${needsL7 ? 'HTTP rules' : 'port rules'} for every workload of namespace "${d.namespace}" cannot be enforced at its waypoint, where ports are per Service`,
+          'name the workload (Workload.fromLabels / fromDeployment) instead of Workload.allInNamespace');
+      }
+      this.waypoint = ns.ensureWaypoint();
+      return;
+    }
+
+    // everything is checked before anything is created or labelled
+    const service = d.service();
+    if (!service) {
+      throw conflict(origin, `${why} to "${d.key}" need the Service that selects it: waypoints enforce policy for traffic addressed to a Service`,
+        'create a Service for the workload (e.g. deployment.exposeViaService()) before the rule, or pass it with Workload options { service }');
+    }
+    if (!ns.enrolledInWaypoint() && !service.object) {
+      throw conflict(origin, `Service "${service.name}" of "${d.key}" is not part of this app, so it cannot be labelled ${LABEL_USE_WAYPOINT}`,
+        'pass the kplus.Service with Workload options { service }, or route the whole namespace through its waypoint (waypoint: { useForNamespace: true })');
+    }
+    this.service = service;
+    // every rule's ports must be reachable through the Service, where the waypoint enforces them
+    for (const intent of this.intents) this.servicePorts(intent);
+
+    this.waypoint = ns.ensureWaypoint();
+    if (ns.enrolledInWaypoint()) return;
+    const current = service.object!.metadata.getLabel(LABEL_USE_WAYPOINT);
+    if (current !== undefined && current !== this.waypoint.name) {
+      throw conflict(origin, `Service "${service.name}" is labelled ${LABEL_USE_WAYPOINT}=${current}, but the rules for "${d.key}" are enforced by waypoint "${this.waypoint.name}"`,
+        `remove the ${LABEL_USE_WAYPOINT} label from the Service and let the perimeter set it`);
+    }
+    service.object!.metadata.addLabel(LABEL_USE_WAYPOINT, this.waypoint.name);
+  }
+
+  private ensure(id: string, wanted: boolean, create: () => ApiObject): void {
+    const existing = this.node.tryFindChild(id);
+    if (wanted && !existing) create();
+    if (!wanted && existing) this.node.tryRemoveChild(id);
+  }
+
+  private metadata(name: string, point: EnforcementPoint) {
+    const annotations = enforcementAnnotations(this, this.settings, point);
+    return {
+      name,
+      namespace: this.destination.namespace,
+      labels: perimeterLabels(),
+      annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
+    };
+  }
+
+  /** How the policy selects what it protects at its enforcement point. */
+  private target(atWaypoint: boolean): Pick<AuthorizationPolicySpec, 'selector' | 'targetRefs'> {
+    const d = this.destination;
+    if (atWaypoint) {
+      return this.service
+        ? { targetRefs: [{ group: '', kind: 'Service', name: this.service.name }] }
+        : { targetRefs: [{ group: GATEWAY_API_GROUP, kind: 'Gateway', name: this.waypoint!.name }] };
+    }
+    return d.labels ? { selector: { matchLabels: d.labels } } : {};
+  }
+
+  private policy(id: string, name: string, action: 'ALLOW' | 'DENY', atWaypoint: boolean): AuthorizationPolicy {
+    const point = atWaypoint || this.placement === 'sidecar' ? EnforcementPoint.WAYPOINT : EnforcementPoint.ZTUNNEL;
+    return new AuthorizationPolicy(this, id, {
+      metadata: this.metadata(name, point),
+      spec: Lazy.any({
+        produce: () => ({
+          ...this.target(atWaypoint),
+          action,
+          rules: mergeRules(this.intents.filter((i) => i.action === action).map((i) => this.rule(i, atWaypoint))),
+        }),
+      }) as AuthorizationPolicySpec,
+    });
+  }
+
+  /** At ztunnel, only the waypoint may reach the pods, on the ports the rules allow. */
+  private requireWaypoint(): AuthorizationPolicy {
+    const ports = unique(this.intents.filter((i) => i.action === 'ALLOW').flatMap((i) => i.ports));
+    return new AuthorizationPolicy(this, 'RequireWaypoint', {
+      metadata: this.metadata(`${this.destination.name}-require-waypoint`, EnforcementPoint.ZTUNNEL),
+      spec: Lazy.any({
+        produce: () => ({
+          ...this.target(false),
+          action: 'ALLOW',
+          rules: [{
+            from: [{ source: { principals: [this.waypoint!.principal] } }],
+            ...(ports.length > 0 ? { to: [{ operation: { ports: ports.map(String) } }] } : {}),
+          }],
+        }),
+      }) as AuthorizationPolicySpec,
+    });
+  }
+
+  private jwtIssuers() {
+    const seen = new Map<string, NonNullable<HttpConditions['jwt']>>();
+    for (const i of this.intents) if (i.http?.jwt && !seen.has(i.http.jwt.issuer)) seen.set(i.http.jwt.issuer, i.http.jwt);
+    return [...seen.values()];
+  }
+
+  private requestAuthentication(): RequestAuthentication {
+    return new RequestAuthentication(this, 'Jwt', {
+      metadata: { name: `${this.destination.name}-jwt`, namespace: this.destination.namespace, labels: perimeterLabels() },
+      spec: Lazy.any({
+        produce: () => ({
+          ...this.target(this.placement === 'waypoint'),
+          jwtRules: this.jwtIssuers().map((j) => ({
+            issuer: j.issuer,
+            ...(j.jwksUri ? { jwksUri: j.jwksUri } : {}),
+            ...(j.audiences?.length ? { audiences: j.audiences } : {}),
+            ...(j.forwardOriginalToken ? { forwardOriginalToken: true } : {}),
+          })),
+        }),
+      }) as RequestAuthenticationSpec,
+    });
+  }
+
+  /**
+   * The ports a rule names, as the enforcement point sees them: container ports at ztunnel and in a
+   * sidecar; at a waypoint, the Service ports that forward to them (the waypoint matches the port the
+   * client addressed, the Service VIP's port).
+   */
+  private servicePorts(intent: Intent): number[] {
+    const service = this.service!;
+    return intent.ports.flatMap((p) => {
+      const mapped = service.ports.filter((sp) => sp.targetPort === p).map((sp) => sp.port);
+      if (mapped.length === 0) {
+        throw conflict(intent.origin, `port ${p} of "${this.destination.key}" is not exposed by Service "${service.name}" (${service.ports.map((sp) => `${sp.port}->${sp.targetPort}`).join(', ') || 'no ports'}), so the waypoint cannot enforce a rule on it`,
+          `add a Service port that targets ${p}, or drop the port from the rule`);
+      }
+      return mapped;
+    });
+  }
+
+  private rule(intent: Intent, atWaypoint: boolean): Rule {
+    const ports = atWaypoint && this.service ? this.servicePorts(intent) : intent.ports;
+    const http = intent.http;
+    const operation: Record<string, string[]> = {};
+    if (ports.length > 0) operation.ports = unique(ports).map(String);
+    if (http?.methods.length) operation.methods = http.methods;
+    if (http?.paths.length) operation.paths = http.paths;
+    const when = [
+      ...(http?.headers ?? []).map((h) => ({
+        key: `request.headers[${h.name}]`,
+        ...(h.values ? { values: h.values } : {}),
+        ...(h.notValues ? { notValues: h.notValues } : {}),
+      })),
+      ...(http?.claims ?? []).map((c) => ({ key: `request.auth.claims[${c.claim}]`, values: c.values })),
+    ];
+    return {
+      from: sourcesOf(intent),
+      ...(Object.keys(operation).length > 0 ? { to: [{ operation }] } : {}),
+      ...(when.length > 0 ? { when } : {}),
+    };
+  }
+}
+
+type Rule = { from: Record<string, any>[]; to?: Record<string, any>[]; when?: Record<string, any>[] };
+
+/**
+ * `from` entries for an intent. Principals and namespaces go in separate entries (fields within one
+ * source are ANDed, entries are ORed); exclusions and the JWT requirement are ANDed into each entry.
+ */
+function sourcesOf(intent: Intent): Record<string, any>[] {
+  const principals = unique(intent.sources.map(principalOf).filter((p): p is string => p !== undefined));
+  const namespaces = unique(intent.sources.filter((s) => s.kind === 'namespace').map((s) => s.namespace!));
+  const extra: Record<string, string[]> = {};
+  const notPrincipals = unique(intent.exceptSources.map(principalOf).filter((p): p is string => p !== undefined));
+  const notNamespaces = unique(intent.exceptSources.filter((s) => s.kind === 'namespace').map((s) => s.namespace!));
+  if (notPrincipals.length > 0) extra.notPrincipals = notPrincipals;
+  if (notNamespaces.length > 0) extra.notNamespaces = notNamespaces;
+  if (intent.http?.jwt) extra.requestPrincipals = [`${intent.http.jwt.issuer}/*`];
+  const entries: Record<string, any>[] = [];
+  if (principals.length > 0) entries.push({ source: { principals, ...extra } });
+  if (namespaces.length > 0) entries.push({ source: { namespaces, ...extra } });
+  return entries;
+}
+
+function principalOf(s: SourceIdentity): string | undefined {
+  if (s.kind === 'any') return '*';
+  return s.kind === 'serviceAccount' ? s.principal : undefined;
+}
+
+/** Rules that differ only in their sources become one rule with both sources. */
+function mergeRules(rules: Rule[]): Rule[] {
+  const byCondition = new Map<string, Rule>();
+  for (const rule of rules) {
+    const key = JSON.stringify([rule.to ?? null, rule.when ?? null]);
+    const existing = byCondition.get(key);
+    if (!existing) {
+      byCondition.set(key, { ...rule, from: [...rule.from] });
+      continue;
+    }
+    existing.from = mergeSources([...existing.from, ...rule.from]);
+  }
+  return [...byCondition.values()];
+}
+
+/** `from` entries that differ only in their principals (or only in their namespaces) become one entry. */
+function mergeSources(from: Record<string, any>[]): Record<string, any>[] {
+  const merged = new Map<string, Record<string, any>>();
+  for (const entry of from) {
+    const { principals, namespaces, ...rest } = entry.source;
+    const listKey = principals ? 'principals' : 'namespaces';
+    const key = JSON.stringify([listKey, rest]);
+    const existing = merged.get(key);
+    if (existing) existing.source[listKey] = unique([...existing.source[listKey], ...(principals ?? namespaces)]);
+    else merged.set(key, { source: { ...entry.source } });
+  }
+  return [...merged.values()];
+}
+
+function unique<T extends string | number>(values: T[]): T[] {
+  const out = [...new Set(values)];
+  return typeof out[0] === 'number' ? (out as number[]).sort((a, b) => a - b) as T[] : out;
+}
+

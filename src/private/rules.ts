@@ -1,0 +1,178 @@
+import { Chart, ApiObject } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { Identity } from '../identity';
+import { ClaimCondition, HeaderCondition, JwtIssuer } from '../request-conditions';
+import { Workload } from '../workload';
+import { DestinationPolicies } from './destination-policies';
+import { conflict, invalidValue } from './errors';
+import { HttpConditions, Intent, IntentGraph, WorkloadNode } from './intent-graph';
+import { meshSettings } from './settings';
+import { checkPort } from './validation';
+
+/** What SpiffeAllow and SpiffeDeny have in common, as the emitters see it. */
+export interface RuleInput {
+  readonly from: Identity[];
+  readonly exceptFrom?: Identity[];
+  readonly to: Workload;
+  readonly ports?: number[];
+  readonly methods?: string[];
+  readonly paths?: string[];
+  readonly headers?: HeaderCondition[];
+  readonly claims?: ClaimCondition[];
+  readonly jwt?: JwtIssuer;
+}
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Validates a rule, registers it in the perimeter's intent graph, and hands it to the emitter of its
+ * destination. Returns the registered intent.
+ */
+export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: RuleInput): Intent {
+  const settings = meshSettings(scope);
+  if (!Array.isArray(input.from) || input.from.length === 0) {
+    throw invalidValue(scope, 'from', input.from ?? [], 'at least one identity (an empty list never means "anyone")',
+      'name the callers, e.g. [Identity.serviceAccount("shop", "frontend")], or use Identity.anyAuthenticated() explicitly');
+  }
+  const graph = settings.graph;
+  const sources = input.from.map((i) => i._resolve(scope, settings))
+    .map((s) => s.workload ? { ...s, workload: graph.canonicalWorkload(s.workload, scope) } : s);
+  const exceptSources = (input.exceptFrom ?? []).map((i) => i._resolve(scope, settings));
+  const destination = graph.canonicalWorkload(input.to._resolve(scope), scope);
+  if (destination.namespace === settings.rootNamespace) {
+    throw conflict(scope, `the destination "${destination.key}" is in the mesh root namespace, where policies without a selector apply to the whole mesh`,
+      'protect workloads of application namespaces; the root namespace holds mesh-wide policy only');
+  }
+
+  const parentNamespace = graph.namespaces.find((n) => n.scope === scope.node.scope);
+  if (parentNamespace && parentNamespace.name !== destination.namespace) {
+    throw conflict(scope, `the rule protects a workload of namespace "${destination.namespace}" but is declared in the MeshNamespace of "${parentNamespace.name}"`,
+      `declare it on the MeshNamespace of "${destination.namespace}", or as a SpiffeAllow/SpiffeDeny elsewhere`);
+  }
+  const ports = portsOf(scope, action, input.ports, destination);
+  const http = httpOf(scope, input);
+  const intent: Intent = { action, sources, exceptSources, destination, ports, http, origin: scope };
+  DestinationPolicies.of(scope, settings, destination).add(intent);
+  graph.addIntent(intent);
+  checkDeclaredOnSynth(scope, graph);
+  return intent;
+}
+
+function portsOf(scope: IConstruct, action: 'ALLOW' | 'DENY', given: number[] | undefined, destination: WorkloadNode): number[] {
+  if (given !== undefined && given.length === 0) {
+    throw invalidValue(scope, 'ports', [], 'at least one port, or no ports prop at all', 'remove the empty list to use the workload\'s ports, or name the ports');
+  }
+  const ports = [...new Set((given ?? []).map((p) => checkPort(scope, 'port', p)))].sort((a, b) => a - b);
+  const known = destination.containerPorts;
+  for (const p of ports) {
+    if (known.length > 0 && !known.includes(p)) {
+      throw invalidValue(scope, `port of "${destination.key}"`, p, `one of its container ports (${known.join(', ')})`,
+        'use the container port the workload listens on (rules name container ports, not Service ports)');
+    }
+  }
+  if (ports.length > 0 || action === 'DENY') return ports;
+  if (known.length === 0) {
+    throw invalidValue(scope, 'ports', undefined, `the ports to allow on "${destination.key}", whose container ports are not known`,
+      'pass ports: [...], or declare the workload\'s ports (Workload.fromLabels options.ports, or Workload.fromDeployment)');
+  }
+  return known;
+}
+
+function httpOf(scope: IConstruct, input: RuleInput): HttpConditions | undefined {
+  const methods = (input.methods ?? []).map((m) => {
+    if (!HTTP_METHODS.includes(m)) {
+      throw invalidValue(scope, 'HTTP method', m, `one of ${HTTP_METHODS.join(', ')}`, 'write the method in upper case, e.g. "GET"');
+    }
+    return m;
+  });
+  const paths = (input.paths ?? []).map((p) => {
+    const ok = typeof p === 'string' && (p === '*' || /^\*?\/[^*]*\*?$/.test(p) || /^\/[^*]*$/.test(p.replace(/\{\*\*?\}/g, 'x')));
+    if (!ok) {
+      throw invalidValue(scope, 'HTTP path', p, 'an absolute path, with "*" only as a prefix or suffix wildcard ("/api/*", "*/status") or a {*}/{**} template',
+        'write it as "/api/v2/payments/*"');
+    }
+    return p;
+  });
+  const headers = (input.headers ?? []).map((h) => {
+    if (typeof h.name !== 'string' || !HEADER_NAME.test(h.name)) {
+      throw invalidValue(scope, 'header name', h.name, 'an HTTP header name (token characters only)', 'e.g. "x-request-id"');
+    }
+    if (!h.values?.length && !h.notValues?.length) {
+      throw invalidValue(scope, `header condition on "${h.name}"`, h, 'values or notValues', 'use values: ["*"] to require the header');
+    }
+    return { name: h.name.toLowerCase(), values: h.values, notValues: h.notValues };
+  });
+  const claims = (input.claims ?? []).map((c) => {
+    if (typeof c.claim !== 'string' || c.claim.length === 0 || !c.values?.length) {
+      throw invalidValue(scope, 'claim condition', c, 'a claim name and at least one value', 'e.g. { claim: "role", values: ["admin"] }');
+    }
+    return { claim: c.claim, values: c.values };
+  });
+  if (claims.length > 0 && !input.jwt) {
+    throw conflict(scope, 'claim conditions need a JWT issuer to validate the token', 'set jwt: { issuer, jwksUri } on the rule');
+  }
+  const jwt = input.jwt ? jwtOf(scope, input.jwt) : undefined;
+  if (!methods.length && !paths.length && !headers.length && !claims.length && !jwt) return undefined;
+  return { methods, paths, headers, claims, jwt };
+}
+
+function jwtOf(scope: IConstruct, jwt: JwtIssuer) {
+  if (typeof jwt.issuer !== 'string' || jwt.issuer.trim() === '' || /\s/.test(jwt.issuer)) {
+    throw invalidValue(scope, 'JWT issuer', jwt.issuer, 'the non-empty "iss" of the tokens', 'e.g. "https://auth.example.com"');
+  }
+  if (jwt.jwksUri !== undefined && !/^https:\/\/[^\s/]+(\/\S*)?$/.test(jwt.jwksUri)) {
+    throw invalidValue(scope, 'jwksUri', jwt.jwksUri, 'an https URL', 'e.g. "https://auth.example.com/.well-known/jwks.json"');
+  }
+  return { issuer: jwt.issuer, jwksUri: jwt.jwksUri, audiences: jwt.audiences, forwardOriginalToken: jwt.forwardOriginalToken };
+}
+
+// ---- "selectors that would match nothing declared", checked once per synthesis ----
+
+const checked = new WeakSet<IntentGraph>();
+
+function checkDeclaredOnSynth(scope: Construct, graph: IntentGraph): void {
+  if (checked.has(graph)) return;
+  checked.add(graph);
+  scope.node.addValidation({
+    validate: () => graph.workloads
+      .filter((w) => !w.declaredElsewhere && !w.object && w.labels)
+      .filter((w, _, all) => !(podIndexOf(scope.node.root, all).get(w.namespace) ?? []).some((labels) => matches(w.labels!, labels)))
+      .map((w) => `workload "${w.key}" selects ${JSON.stringify(w.labels)}, which matches no pod template declared in this app. `
+        + 'Fix: correct the labels or namespace, declare the workload here, or mark it with Workload options { declaredElsewhere: true }'),
+  });
+}
+
+const podIndexes = new WeakMap<object, Map<string, Record<string, string>[]>>();
+
+/** Pod labels by namespace, for every pod template in the app; built once per validation pass (keyed by its array). */
+function podIndexOf(root: IConstruct, pass: object): Map<string, Record<string, string>[]> {
+  let index = podIndexes.get(pass);
+  if (index) return index;
+  index = new Map();
+  for (const c of root.node.findAll()) {
+    if (!(c instanceof ApiObject)) continue;
+    const template = podTemplateOf(c);
+    if (!template) continue;
+    const json = c.toJson();
+    const ns = json.metadata?.namespace ?? Chart.of(c).namespace ?? 'default';
+    const labels = template(json);
+    if (labels) index.set(ns, [...(index.get(ns) ?? []), labels]);
+  }
+  podIndexes.set(pass, index);
+  return index;
+}
+
+function podTemplateOf(obj: ApiObject): ((json: any) => Record<string, string> | undefined) | undefined {
+  switch (obj.kind) {
+    case 'Pod': return (j) => j.metadata?.labels;
+    case 'Deployment': case 'StatefulSet': case 'DaemonSet': case 'ReplicaSet': case 'Job':
+      return (j) => j.spec?.template?.metadata?.labels;
+    case 'CronJob': return (j) => j.spec?.jobTemplate?.spec?.template?.metadata?.labels;
+    default: return undefined;
+  }
+}
+
+function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+}

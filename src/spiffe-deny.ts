@@ -1,0 +1,26 @@
+import { Construct } from 'constructs';
+import { Identity } from './identity';
+import { declareRule } from './private/rules';
+import { SpiffeRuleProps } from './spiffe-allow';
+
+/** Props for `SpiffeDeny`. */
+export interface SpiffeDenyProps extends SpiffeRuleProps {
+  /**
+   * Identities the deny does not apply to (e.g. the namespace's own workloads, for isolation).
+   * @default - none
+   */
+  readonly exceptFrom?: Identity[];
+}
+
+/**
+ * Denies identities access to a workload, whatever any allow rule says (DENY is evaluated first).
+ *
+ * Placed like SpiffeAllow: a DENY whose conditions are only HTTP attributes goes to the waypoint, since
+ * ztunnel strips L7 fields from a DENY and would silently enforce nothing.
+ */
+export class SpiffeDeny extends Construct {
+  constructor(scope: Construct, id: string, props: SpiffeDenyProps) {
+    super(scope, id);
+    declareRule(this, 'DENY', props);
+  }
+}
