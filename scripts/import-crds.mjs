@@ -8,7 +8,7 @@
 // The CRDs are read from $CRD_DIR, else ../shared/crds beside the repository. Nothing upstream is
 // copied into the project: trimmed CRDs go to a temporary folder that is removed afterwards.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,19 @@ export const IMPORTS = [
     kinds: { AuthorizationPolicy: 'v1', PeerAuthentication: 'v1', RequestAuthentication: 'v1' },
   },
   {
+    module: 'networking.istio.io',
+    file: 'istio/crd-all.gen.yaml',
+    kinds: { ServiceEntry: 'v1', DestinationRule: 'v1' },
+  },
+  {
     module: 'gateway.networking.k8s.io',
-    file: 'gateway-api/standard/gateway.networking.k8s.io_gateways.yaml',
-    kinds: { Gateway: 'v1' },
+    file: 'gateway-api/standard',
+    kinds: { Gateway: 'v1', HTTPRoute: 'v1' },
+  },
+  {
+    module: 'cilium.io',
+    file: 'cilium',
+    kinds: { CiliumNetworkPolicy: 'v2', CiliumClusterwideNetworkPolicy: 'v2' },
   },
 ];
 
@@ -44,7 +54,9 @@ function crdDir() {
 }
 
 function trimmedCrds(dir, spec) {
-  const docs = YAML.parseAllDocuments(readFileSync(join(dir, spec.file), 'utf8')).map((d) => d.toJS()).filter(Boolean);
+  const path = join(dir, spec.file);
+  const files = statSync(path).isDirectory() ? readdirSync(path).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(path, f)) : [path];
+  const docs = files.flatMap((f) => YAML.parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS()).filter(Boolean));
   const out = [];
   for (const [kind, version] of Object.entries(spec.kinds)) {
     const crd = docs.find((d) => d.kind === 'CustomResourceDefinition' && d.spec?.names?.kind === kind && d.spec.group === spec.module);

@@ -4,7 +4,7 @@ import { IConstruct } from 'constructs';
 import { invalidValue } from './private/errors';
 import { SourceIdentity } from './private/intent-graph';
 import { MeshSettings } from './private/settings';
-import { checkDnsLabel, checkDnsSubdomain, checkTrustDomain } from './private/validation';
+import { checkCidr, checkDnsLabel, checkDnsSubdomain, checkSelector, checkTrustDomain } from './private/validation';
 import { Workload } from './workload';
 
 const SPIFFE_ID = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
@@ -59,6 +59,24 @@ export class Identity {
     return Identity.parse(id, true);
   }
 
+  /**
+   * Plaintext callers outside the mesh: the pods labelled `podLabels` in `namespace` (e.g. Prometheus
+   * scraping a metrics port). They carry no identity, so the mesh layer admits plaintext on exactly the
+   * rule's ports (port-level PERMISSIVE mTLS, `notPrincipals: ["*"]`) and the kernel backstop admits
+   * exactly those pods. Only in SpiffeAllow rules without HTTP conditions.
+   */
+  public static outOfMesh(namespace: string, podLabels: Record<string, string>): Identity {
+    return new Identity({ kind: 'outOfMesh', namespace, podLabels: { ...podLabels } });
+  }
+
+  /**
+   * Plaintext callers outside the cluster, by source address (e.g. clients of an ingress gateway).
+   * Rendered as `ipBlocks` in the mesh layer and as CIDR peers in the kernel backstop.
+   */
+  public static outOfMeshCidrs(cidrs: string[]): Identity {
+    return new Identity({ kind: 'outOfMesh', cidrs: [...(cidrs ?? [])] });
+  }
+
   /** Any authenticated mesh identity (principal `*`). Plaintext, unauthenticated traffic never matches. */
   public static anyAuthenticated(): Identity {
     return new Identity({ kind: 'any' });
@@ -99,6 +117,7 @@ export class Identity {
       case 'namespace': return `ns:${s.namespace}`;
       case 'any': return 'any-authenticated';
       case 'workload': return 'workload identity';
+      case 'outOfMesh': return s.cidrs ? `out-of-mesh:${s.cidrs.join(',')}` : `out-of-mesh:${s.namespace}/${JSON.stringify(s.podLabels)}`;
       default: return `sa:${s.namespace}/${s.serviceAccount}`;
     }
   }
@@ -111,6 +130,20 @@ export class Identity {
     const s = this.spec;
     if (s.problem) throw invalidValue(scope, s.problem.what, s.problem.value, s.problem.expected, s.problem.fix);
     if (s.kind === 'any') return { kind: 'any', text: this.toString() };
+    if (s.kind === 'outOfMesh') {
+      if (s.cidrs) {
+        if (s.cidrs.length === 0) {
+          throw invalidValue(scope, 'out-of-mesh CIDRs', [], 'at least one CIDR', 'e.g. Identity.outOfMeshCidrs(["0.0.0.0/0"]) for any client address');
+        }
+        return { kind: 'outOfMesh', cidrs: s.cidrs.map((c) => checkCidr(scope, 'out-of-mesh CIDR', c)), text: this.toString() };
+      }
+      return {
+        kind: 'outOfMesh',
+        namespace: checkDnsLabel(scope, 'out-of-mesh namespace', s.namespace!),
+        podLabels: checkSelector(scope, 'out-of-mesh pod labels', s.podLabels),
+        text: this.toString(),
+      };
+    }
     if (s.kind === 'workload') {
       const workload = s.workload!._resolve(scope);
       if (workload.serviceAccount === undefined) {
@@ -149,7 +182,9 @@ export class Identity {
 }
 
 interface IdentitySpec {
-  readonly kind: 'serviceAccount' | 'namespace' | 'any' | 'workload';
+  readonly kind: 'serviceAccount' | 'namespace' | 'any' | 'workload' | 'outOfMesh';
+  readonly podLabels?: Record<string, string>;
+  readonly cidrs?: string[];
   readonly workload?: Workload;
   readonly namespace?: string;
   readonly serviceAccount?: string;

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-30';
 import { Construct } from 'constructs';
 import { DataplaneMode } from './dataplane-mode';
+import { EgressPerimeter, EgressPerimeterOptions } from './egress-perimeter';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { MtlsMode } from './mtls-mode';
 import { conflict } from './private/errors';
@@ -122,6 +123,8 @@ export class MeshNamespace extends Construct {
       name: this.name,
       scope: this,
       sidecar: this.dataplaneMode === DataplaneMode.SIDECAR,
+      defaultDeny: this.defaultDeny,
+      permissive: this.mtls === MtlsMode.PERMISSIVE,
       enrolledInWaypoint: () => this.waypointForNamespace,
       ensureWaypoint: () => this._waypoint ?? this.addWaypoint(),
     });
@@ -245,6 +248,13 @@ export class MeshNamespace extends Construct {
    */
   public deny(id: string, props: SpiffeDenyProps): SpiffeDeny {
     return new SpiffeDeny(this, id, props);
+  }
+
+  /**
+   * The namespace's exit to external hosts: an `EgressPerimeter` below this namespace.
+   */
+  public egress(id: string, options: EgressPerimeterOptions = {}): EgressPerimeter {
+    return new EgressPerimeter(this, id, { ...options, namespace: this });
   }
 
   /** Whether the Namespace object was created elsewhere (adopted by name or from a kplus.Namespace). */

@@ -51,6 +51,24 @@ describe('the CRD validator test helper', () => {
     expect(dup.join('\n')).toMatch(/CEL rule failed|duplicate map entry/);
   });
 
+  it.runIf(crdSource().cel)('evaluates has() on indexed operands, as the Gateway API rules use it', () => {
+    const route = (pathType: string) => ({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'r', namespace: 'shop' },
+      spec: {
+        parentRefs: [{ name: 'gw' }],
+        rules: [{
+          matches: [{ path: { type: pathType, value: '/api' } }],
+          filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' } } }],
+          backendRefs: [{ name: 'api', port: 80 }],
+        }],
+      },
+    });
+    expect(validateManifest(route('PathPrefix'))).toEqual([]);
+    expect(validateManifest(route('Exact')).join('\n')).toMatch(/CEL rule failed: When using URLRewrite filter with path.replacePrefixMatch, exactly one PathPrefix match must be specified/);
+  });
+
   it('validates core kinds with the Kubernetes schemas', () => {
     expect(validateManifest({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } })).toEqual([]);
     expect(validateManifest({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'Shop' } }).join('\n')).toMatch(/not a DNS-1123/);

@@ -3,10 +3,12 @@
 //   order-service, checkout-service  POST /api/v2/payments/process | /authorize  (with a tracing header)
 //   refund-service                   POST /api/v2/payments/refund               (with a manager approval token)
 //   admin-console                    GET  /api/v2/payments/status/*             (payment-admin or compliance-officer)
-// Everything else — other paths, other methods, other callers, pod-IP calls that skip the waypoint — is denied.
+// Prometheus (namespace `monitoring`, not in the mesh) scrapes the metrics port 9090 in plaintext: that port
+// alone accepts plaintext, and only from the Prometheus pods. Everything else — other paths, other methods,
+// other callers, pod-IP calls that skip the waypoint — is denied, by the mesh and by NetworkPolicy.
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Identity, IstioVersion, MeshNamespace, MeshPerimeter, Workload } from '../../src';
+import { Identity, IstioVersion, KernelBackstop, MeshNamespace, MeshPerimeter, Workload } from '../../src';
 import { microservice } from '../lib/microservice';
 
 export class Fintech extends Chart {
@@ -51,6 +53,11 @@ export class Fintech extends Chart {
       paths: ['/api/v2/payments/status/*'],
       headers: [{ name: 'user-role', values: ['payment-admin', 'compliance-officer'] }],
     });
+    core.allow('prometheus-scrape', {
+      from: [Identity.outOfMesh('monitoring', { app: 'prometheus' })],
+      to: payments,
+      ports: [9090],
+    });
     // A stolen admin-console credential still cannot move money.
     core.deny('admin-console-never-writes', {
       from: [Identity.serviceAccount('fintech-core', 'admin-console')],
@@ -58,5 +65,7 @@ export class Fintech extends Chart {
       ports: [8443],
       methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
     });
+
+    new KernelBackstop(perimeter, 'backstop');
   }
 }

@@ -1,9 +1,12 @@
 // Seed 000: a hybrid on-prem cluster on a flat network, hardened in four layers.
-//   1. lock all doors: the mesh-wide deny (ztunnel and waypoints), `production` in ambient, STRICT mTLS
-//   2. staff badges: frontend (SA frontend-sa) may call backend-api on 8080, nothing else may
+//   1. lock all doors   the mesh-wide deny (ztunnel and waypoints), `production` in ambient, STRICT mTLS
+//   2. staff badges     frontend (SA frontend-sa) may call backend-api on 8080; nothing else may
+//   3. one exit         only backend-api may reach api.external.com:443, through production-egress-gateway
+//   4. a deadbolt       NetworkPolicies derived from 1-3: HBONE between exactly those pods, DNS, probes,
+//                       and the egress gateway as the only pod that leaves the cluster
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { IstioVersion, MeshNamespace, MeshPerimeter, Workload } from '../../src';
+import { ExternalHost, IstioVersion, KernelBackstop, MeshNamespace, MeshPerimeter, Workload } from '../../src';
 import { microservice } from '../lib/microservice';
 
 export class HybridProduction extends Chart {
@@ -17,17 +20,23 @@ export class HybridProduction extends Chart {
       labels: { 'environment': 'production', 'app.kubernetes.io/part-of': 'hybrid-production' },
     });
 
-    const frontend = microservice(this, {
+    const frontend = Workload.fromDeployment(microservice(this, {
       namespace: 'production', name: 'frontend', serviceAccount: 'frontend-sa', ports: [8080], service: [[80, 8080]],
-    });
-    const backend = microservice(this, {
+    }).deployment);
+    const backend = Workload.fromDeployment(microservice(this, {
       namespace: 'production', name: 'backend-api', ports: [8080], service: [[8080, 8080]],
+    }).deployment);
+
+    production.allow('frontend-to-backend', { from: [frontend.identity], to: backend, ports: [8080] });
+
+    production.egress('egress', { waypointName: 'production-egress-gateway' }).allow({
+      from: [backend.identity],
+      hosts: [ExternalHost.tls('api.external.com')],
     });
 
-    production.allow('frontend-to-backend', {
-      from: [Workload.fromDeployment(frontend.deployment).identity],
-      to: Workload.fromDeployment(backend.deployment),
-      ports: [8080],
+    new KernelBackstop(perimeter, 'backstop', {
+      // the on-prem pod and Service ranges, which the egress gateway may not treat as "the internet"
+      clusterCidrs: ['10.42.0.0/16', '10.43.0.0/16'],
     });
   }
 }

@@ -2,12 +2,13 @@ import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { conflict } from './errors';
 import { HttpConditions, Intent, IntentGraph, NamespaceNode, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
-import { GATEWAY_API_GROUP, LABEL_USE_WAYPOINT } from './istio';
+import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_USE_WAYPOINT } from './istio';
 import { perimeterLabels } from './metadata';
 import { EnforcementPoint, enforcementAnnotations } from './policies';
 import { MeshSettings } from './settings';
 import {
-  AuthorizationPolicy, AuthorizationPolicySpec, RequestAuthentication, RequestAuthenticationSpec,
+  AuthorizationPolicy, AuthorizationPolicySpec, PeerAuthentication, PeerAuthenticationSpec, PeerAuthenticationSpecMtlsMode,
+  PeerAuthenticationSpecPortLevelMtlsMode, RequestAuthentication, RequestAuthenticationSpec,
 } from '../imports/security.istio.io';
 
 /** Where the rules of one destination are enforced. */
@@ -89,15 +90,47 @@ export class DestinationPolicies extends Construct {
 
     if (this.placement === 'waypoint') this.prepareWaypoint(origin, ns, needsL7);
 
-    const allows = this.intents.some((i) => i.action === 'ALLOW');
+    const allows = this.intents.some((i) => i.action === 'ALLOW' && !isOutOfMesh(i));
+    const plaintext = this.intents.some(isOutOfMesh);
     const denies = this.intents.some((i) => i.action === 'DENY');
     const atWaypoint = this.placement === 'waypoint';
-    this.ensure('Allow', !atWaypoint && allows, () => this.policy('Allow', `${d.name}-allow`, 'ALLOW', false));
+    this.settings.graph.setWaypoint(d, atWaypoint ? { namespace: d.namespace, name: this.waypoint!.name } : undefined);
+    // out-of-mesh callers send plaintext to the pod itself, never through the waypoint: always ztunnel
+    this.ensure('Allow', (!atWaypoint && allows) || plaintext, () => this.policy('Allow', `${d.name}-allow`, 'ALLOW', false));
     this.ensure('Deny', !atWaypoint && denies, () => this.policy('Deny', `${d.name}-deny`, 'DENY', false));
     this.ensure('WaypointAllow', atWaypoint && allows, () => this.policy('WaypointAllow', `${d.name}-waypoint-allow`, 'ALLOW', true));
     this.ensure('WaypointDeny', atWaypoint && denies, () => this.policy('WaypointDeny', `${d.name}-waypoint-deny`, 'DENY', true));
     this.ensure('RequireWaypoint', atWaypoint && allows, () => this.requireWaypoint());
     this.ensure('Jwt', this.jwtIssuers().length > 0, () => this.requestAuthentication());
+    this.ensure('PlaintextPorts', plaintext && !ns?.permissive && !isGateway(d), () => this.plaintextPorts(origin));
+  }
+
+  /**
+   * A workload PeerAuthentication that accepts plaintext on exactly the ports out-of-mesh callers use
+   * (port-level mTLS works on workload-selector policies only), the rest of the workload staying STRICT.
+   */
+  private plaintextPorts(origin: IConstruct): PeerAuthentication {
+    const d = this.destination;
+    if (!d.labels) {
+      throw conflict(origin, `out-of-mesh callers to every workload of namespace "${d.namespace}" need port-level PERMISSIVE mTLS, which only a workload selector can carry`,
+        'name the workload (Workload.fromLabels / fromDeployment) instead of Workload.allInNamespace');
+    }
+    return new PeerAuthentication(this, 'PlaintextPorts', {
+      metadata: {
+        name: `${d.name}-plaintext-ports`,
+        namespace: d.namespace,
+        labels: perimeterLabels(),
+        annotations: { [ANNOTATION_WARNING]: 'accepts plaintext on the ports declared for out-of-mesh callers; the kernel backstop limits them to those callers' },
+      },
+      spec: Lazy.any({
+        produce: () => ({
+          selector: { matchLabels: d.labels },
+          mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT },
+          portLevelMtls: Object.fromEntries(unique(this.intents.filter(isOutOfMesh).flatMap((i) => i.ports))
+            .map((p) => [String(p), { mode: PeerAuthenticationSpecPortLevelMtlsMode.PERMISSIVE }])),
+        }),
+      }) as PeerAuthenticationSpec,
+    });
   }
 
   /** Checks what a waypoint placement needs, creates the namespace waypoint and enrolls the Service. */
@@ -130,7 +163,7 @@ export class DestinationPolicies extends Construct {
     }
     this.service = service;
     // every rule's ports must be reachable through the Service, where the waypoint enforces them
-    for (const intent of this.intents) this.servicePorts(intent);
+    for (const intent of this.intents) if (!isOutOfMesh(intent)) this.servicePorts(intent);
 
     this.waypoint = ns.ensureWaypoint();
     if (ns.enrolledInWaypoint()) return;
@@ -142,7 +175,7 @@ export class DestinationPolicies extends Construct {
     service.object!.metadata.addLabel(LABEL_USE_WAYPOINT, this.waypoint.name);
   }
 
-  private ensure(id: string, wanted: boolean, create: () => ApiObject): void {
+  private ensure(id: string, wanted: boolean, create: () => ApiObject | PeerAuthentication): void {
     const existing = this.node.tryFindChild(id);
     if (wanted && !existing) create();
     if (!wanted && existing) this.node.tryRemoveChild(id);
@@ -177,7 +210,9 @@ export class DestinationPolicies extends Construct {
         produce: () => ({
           ...this.target(atWaypoint),
           action,
-          rules: mergeRules(this.intents.filter((i) => i.action === action).map((i) => this.rule(i, atWaypoint))),
+          rules: mergeRules(this.intents
+            .filter((i) => i.action === action && (this.placement !== 'waypoint' || isOutOfMesh(i) === !atWaypoint))
+            .map((i) => this.rule(i, atWaypoint))),
         }),
       }) as AuthorizationPolicySpec,
     });
@@ -185,7 +220,7 @@ export class DestinationPolicies extends Construct {
 
   /** At ztunnel, only the waypoint may reach the pods, on the ports the rules allow. */
   private requireWaypoint(): AuthorizationPolicy {
-    const ports = unique(this.intents.filter((i) => i.action === 'ALLOW').flatMap((i) => i.ports));
+    const ports = unique(this.intents.filter((i) => i.action === 'ALLOW' && !isOutOfMesh(i)).flatMap((i) => i.ports));
     return new AuthorizationPolicy(this, 'RequireWaypoint', {
       metadata: this.metadata(`${this.destination.name}-require-waypoint`, EnforcementPoint.ZTUNNEL),
       spec: Lazy.any({
@@ -282,7 +317,20 @@ function sourcesOf(intent: Intent): Record<string, any>[] {
   const entries: Record<string, any>[] = [];
   if (principals.length > 0) entries.push({ source: { principals, ...extra } });
   if (namespaces.length > 0) entries.push({ source: { namespaces, ...extra } });
+  // plaintext callers: no principal at all, or a source address range
+  if (intent.sources.some((s) => s.kind === 'outOfMesh' && s.podLabels)) entries.push({ source: { notPrincipals: ['*'] } });
+  const cidrs = unique(intent.sources.flatMap((s) => s.cidrs ?? []));
+  if (cidrs.length > 0) entries.push({ source: { ipBlocks: cidrs } });
   return entries;
+}
+
+function isOutOfMesh(intent: Intent): boolean {
+  return intent.sources.some((s) => s.kind === 'outOfMesh');
+}
+
+/** Gateway pods (ingress or waypoint) run their own proxy and are not captured by ztunnel. */
+export function isGateway(w: WorkloadNode): boolean {
+  return w.labels?.[GATEWAY_NAME_LABEL] !== undefined;
 }
 
 function principalOf(s: SourceIdentity): string | undefined {

@@ -33,7 +33,12 @@ export interface WorkloadNode {
 
 /** A source of traffic, rendered. */
 export interface SourceIdentity {
-  readonly kind: 'serviceAccount' | 'namespace' | 'any';
+  /** `outOfMesh`: plaintext callers outside the mesh, known by pods or CIDRs (no identity). */
+  readonly kind: 'serviceAccount' | 'namespace' | 'any' | 'outOfMesh';
+  /** Pod labels of an out-of-mesh caller (in `namespace`). */
+  readonly podLabels?: Record<string, string>;
+  /** CIDRs of an out-of-mesh caller. */
+  readonly cidrs?: string[];
   readonly namespace?: string;
   readonly serviceAccount?: string;
   readonly trustDomain?: string;
@@ -85,16 +90,60 @@ export interface Intent {
   readonly origin: IConstruct;
 }
 
+/** An external host as the emitters need it. */
+export interface EgressHostSpec {
+  readonly host: string;
+  /** The port the workload connects to. */
+  readonly port: number;
+  /** The host's port when the waypoint originates TLS. */
+  readonly targetPort?: number;
+  readonly protocol: 'TLS' | 'HTTP';
+  readonly wildcard: boolean;
+  readonly originateTls?: boolean;
+  /** Object name derived from the host. */
+  readonly name: string;
+}
+
+/** One declared egress: a caller may reach an external host and port, through a waypoint or directly. */
+export interface EgressIntent {
+  readonly source: SourceIdentity;
+  /** Namespace of the caller (the EgressPerimeter's namespace). */
+  readonly namespace: string;
+  readonly host: EgressHostSpec;
+  readonly mode: 'waypoint' | 'direct';
+  /** The egress waypoint, in waypoint mode. */
+  readonly waypoint?: { readonly namespace: string; readonly name: string };
+  readonly origin: IConstruct;
+}
+
 /** A namespace the perimeter manages, as the emitters need it. */
 export interface NamespaceNode {
   readonly name: string;
   readonly scope: IConstruct;
   /** Sidecar namespaces enforce L7 rules in the destination's own proxy. */
   readonly sidecar: boolean;
+  /** Whether the namespace has its own default deny. */
+  readonly defaultDeny: boolean;
+  /** Whether the namespace accepts plaintext everywhere (PERMISSIVE). */
+  readonly permissive: boolean;
   /** Whether every Service of the namespace uses the namespace waypoint. */
   readonly enrolledInWaypoint: () => boolean;
   /** The namespace waypoint, created if missing. */
   readonly ensureWaypoint: () => { readonly name: string; readonly principal: string };
+}
+
+/** Told of every change to a graph, so emitters can keep the set of objects they own in line with it. */
+export interface GraphListener {
+  onNamespace?(node: NamespaceNode): void;
+  onIntent?(intent: Intent): void;
+  onEgress?(intent: EgressIntent): void;
+  onWaypoint?(destination: WorkloadNode, waypoint: WaypointRef | undefined): void;
+}
+
+/** A waypoint, by namespace and name. */
+export interface WaypointRef {
+  readonly namespace: string;
+  readonly name: string;
 }
 
 /**
@@ -106,6 +155,60 @@ export class IntentGraph {
   private readonly namespaceNodes = new Map<string, NamespaceNode>();
   private readonly workloadNodes = new Map<string, { node: WorkloadNode; origin: IConstruct }>();
   private readonly intentList: Intent[] = [];
+  private readonly egressList: EgressIntent[] = [];
+  private readonly egressPorts = new Map<string, EgressHostSpec>();
+  private readonly waypoints = new Map<string, WaypointRef>();
+  private readonly listeners: GraphListener[] = [];
+  private readonly coverage = new Map<string, { flavor: string; scope: IConstruct }>();
+  private changes = 0;
+
+  /** Increases with every change; caches of derived data compare it. */
+  public get version(): number {
+    return this.changes;
+  }
+
+  /** Subscribes to changes; the listener is first told of everything already in the graph. */
+  public subscribe(listener: GraphListener): void {
+    this.listeners.push(listener);
+    for (const n of this.namespaceNodes.values()) listener.onNamespace?.(n);
+    for (const i of this.intentList) listener.onIntent?.(i);
+    for (const e of this.egressList) listener.onEgress?.(e);
+    for (const [key, wp] of this.waypoints) listener.onWaypoint?.(this.workloadNodes.get(key)!.node, wp);
+  }
+
+  private changed(notify: (l: GraphListener) => void): void {
+    this.changes++;
+    for (const l of this.listeners) notify(l);
+  }
+
+  /** Records that the rules to `destination` are enforced by `waypoint` (undefined: by ztunnel). */
+  public setWaypoint(destination: WorkloadNode, waypoint: WaypointRef | undefined): void {
+    const current = this.waypoints.get(destination.key);
+    if (current?.name === waypoint?.name && current?.namespace === waypoint?.namespace) return;
+    if (waypoint) this.waypoints.set(destination.key, waypoint);
+    else this.waypoints.delete(destination.key);
+    this.changed((l) => l.onWaypoint?.(destination, waypoint));
+  }
+
+  /** The waypoint that enforces the rules to a destination, if any. */
+  public waypointOf(destinationKey: string): WaypointRef | undefined {
+    return this.waypoints.get(destinationKey);
+  }
+
+  /** Records that a kernel backstop covers a namespace; one backstop per namespace. */
+  public cover(namespace: string, flavor: string, scope: IConstruct): void {
+    const existing = this.coverage.get(namespace);
+    if (existing) {
+      throw conflict(scope, `namespace "${namespace}" is already covered by the KernelBackstop ${existing.scope.node.path}`,
+        'cover each namespace with one KernelBackstop (pass namespaces to choose which)');
+    }
+    this.coverage.set(namespace, { flavor, scope });
+  }
+
+  /** The flavor of the kernel backstop covering a namespace, if any. */
+  public coveredBy(namespace: string): string | undefined {
+    return this.coverage.get(namespace)?.flavor;
+  }
 
   /** Registers a managed namespace; a name may be managed once per perimeter. */
   public addNamespace(node: NamespaceNode): void {
@@ -115,6 +218,7 @@ export class IntentGraph {
         'declare each namespace once and share the MeshNamespace object (or adopt it with MeshNamespace.fromNamespaceName in a different perimeter)');
     }
     this.namespaceNodes.set(node.name, node);
+    this.changed((l) => l.onNamespace?.(node));
   }
 
   /** The managed namespace of that name, if any. */
@@ -152,10 +256,32 @@ export class IntentGraph {
       if (w && !this.workloadNodes.has(w.key)) this.workloadNodes.set(w.key, { node: w, origin: intent.origin });
     }
     this.intentList.push(intent);
+    this.changed((l) => l.onIntent?.(intent));
   }
 
   /** Every declared intent, in declaration order. */
   public get intents(): readonly Intent[] {
     return this.intentList;
+  }
+
+  /** Registers an egress intent and its caller workload. A host and port has one protocol in a perimeter. */
+  public addEgress(intent: EgressIntent): void {
+    const h = intent.host;
+    const key = `${h.host}:${h.port}`;
+    const seen = this.egressPorts.get(key);
+    if (seen && (seen.protocol !== h.protocol || !!seen.originateTls !== !!h.originateTls || seen.targetPort !== h.targetPort)) {
+      const describe = (x: EgressHostSpec) => x.originateTls ? `HTTP with TLS origination to ${x.targetPort}` : x.protocol;
+      throw conflict(intent.origin, `${key} is declared both as ${describe(seen)} and as ${describe(h)}`, 'declare each host and port with one protocol');
+    }
+    this.egressPorts.set(key, h);
+    const w = intent.source.workload;
+    if (w && !this.workloadNodes.has(w.key)) this.workloadNodes.set(w.key, { node: w, origin: intent.origin });
+    this.egressList.push(intent);
+    this.changed((l) => l.onEgress?.(intent));
+  }
+
+  /** Every declared egress, in declaration order. */
+  public get egress(): readonly EgressIntent[] {
+    return this.egressList;
   }
 }

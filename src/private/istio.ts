@@ -8,6 +8,8 @@ export const LABEL_WAYPOINT_FOR = 'istio.io/waypoint-for';
 export const ANNOTATION_DRY_RUN = 'istio.io/dry-run';
 export const WAYPOINT_GATEWAY_CLASS = 'istio-waypoint';
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+/** Label istiod puts on the pods of a Gateway (waypoints and ingress gateways). */
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
 export const HBONE_PORT = 15008;
 /** Annotation this library puts on objects whose settings weaken the perimeter. */
 export const ANNOTATION_WARNING = 'mesh-perimeter.dev/warning';

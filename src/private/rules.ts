@@ -5,7 +5,7 @@ import { ClaimCondition, HeaderCondition, JwtIssuer } from '../request-condition
 import { Workload } from '../workload';
 import { DestinationPolicies } from './destination-policies';
 import { conflict, invalidValue } from './errors';
-import { HttpConditions, Intent, IntentGraph, WorkloadNode } from './intent-graph';
+import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { meshSettings } from './settings';
 import { checkPort } from './validation';
 
@@ -52,11 +52,23 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
   }
   const ports = portsOf(scope, action, input.ports, destination);
   const http = httpOf(scope, input);
+  checkOutOfMesh(scope, action, sources, input, http);
   const intent: Intent = { action, sources, exceptSources, destination, ports, http, origin: scope };
   DestinationPolicies.of(scope, settings, destination).add(intent);
   graph.addIntent(intent);
   checkDeclaredOnSynth(scope, graph);
   return intent;
+}
+
+/** Out-of-mesh callers carry no identity: only plain L4 allows, on named ports, in a rule of their own. */
+function checkOutOfMesh(scope: IConstruct, action: 'ALLOW' | 'DENY', sources: SourceIdentity[], input: RuleInput, http: HttpConditions | undefined): void {
+  const outOfMesh = sources.filter((s) => s.kind === 'outOfMesh');
+  if (outOfMesh.length === 0) return;
+  const fix = 'declare out-of-mesh callers in a SpiffeAllow of their own, with ports and no HTTP conditions';
+  if (action === 'DENY') throw conflict(scope, 'out-of-mesh callers cannot be denied by identity (they have none); the kernel backstop already blocks undeclared ones', 'remove them from the SpiffeDeny');
+  if (outOfMesh.length !== sources.length) throw conflict(scope, 'a rule mixes out-of-mesh callers with mesh identities', fix);
+  if (http) throw conflict(scope, 'out-of-mesh callers send plaintext to the pod, which no waypoint sees, so HTTP conditions cannot apply', fix);
+  if (!input.ports?.length) throw invalidValue(scope, 'ports', input.ports, 'the exact plaintext ports out-of-mesh callers may use', 'e.g. ports: [9090] for a metrics port');
 }
 
 function portsOf(scope: IConstruct, action: 'ALLOW' | 'DENY', given: number[] | undefined, destination: WorkloadNode): number[] {

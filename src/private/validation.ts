@@ -126,3 +126,15 @@ function suggestName(value: unknown, max: number, startWithLetter = false): stri
   s = s.slice(0, max).replace(/-+$/, '');
   return s.length > 0 ? s : 'my-name';
 }
+
+/** An IPv4 or IPv6 CIDR with its prefix length, e.g. "10.0.0.0/8" or "fd00::/8". */
+export function checkCidr(scope: IConstruct, what: string, value: string): string {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(String(value));
+  const v4 = m && /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(m[1]);
+  const okV4 = !!v4 && v4.slice(1).every((o) => Number(o) <= 255) && Number(m![2]) <= 32;
+  const okV6 = !!m && !v4 && /^[0-9a-f:]+$/i.test(m[1]) && m[1].includes(':') && (m[1].match(/::/g) ?? []).length <= 1 && Number(m[2]) <= 128;
+  if (!okV4 && !okV6) {
+    throw invalidValue(scope, what, value, 'an IPv4 or IPv6 CIDR with a prefix length, e.g. "10.0.0.0/8"', 'write the address range in CIDR notation');
+  }
+  return value;
+}

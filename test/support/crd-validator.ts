@@ -123,8 +123,8 @@ export function validateManifest(obj: Json): string[] {
   } else if (crd) {
     if (crd.namespaced && !obj.metadata?.namespace) errors.push('metadata.namespace: required for a namespaced kind (else it lands in whatever namespace kubectl defaults to)');
     if (!crd.namespaced && obj.metadata?.namespace) errors.push('metadata.namespace: must be absent for a cluster-scoped kind');
-    const { metadata: _m, apiVersion: _a, kind: _k, ...rest } = obj;
-    validateSchema(crd.schema, { ...rest }, '', errors, true, new Set(['metadata', 'apiVersion', 'kind']));
+    // metadata, apiVersion and kind are checked above; the schema may still require them to be present
+    validateSchema(crd.schema, JSON.parse(JSON.stringify(obj)), '', errors, true, new Set(['metadata', 'apiVersion', 'kind']));
   } else if (CRD_FALLBACK_MODELS[key] && !load().source.dir) {
     errors.push(...modelErrors(CRD_FALLBACK_MODELS[key], obj));
   } else {
@@ -312,6 +312,7 @@ const cel = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregat
     const u = new URL(s);
     return { scheme: u.protocol.replace(/:$/, ''), host: u.host, hostname: u.hostname, port: u.port, path: u.pathname, query: u.search };
   })
+  .registerFunction('hasField(dyn, string): bool', (obj: Json, field: string) => obj !== null && typeof obj === 'object' && !Array.isArray(obj) && obj[field] !== undefined)
   .registerFunction('map.getScheme(): string', (u: Json) => u.scheme)
   .registerFunction('map.getHost(): string', (u: Json) => u.host)
   .registerFunction('map.getHostname(): string', (u: Json) => u.hostname)
@@ -324,7 +325,10 @@ function evaluateRule(rule: Json, schema: Json, value: Json): string | undefined
   if (rule.rule.includes('oldSelf')) return undefined; // transition rules apply to updates only
   let fn = compiled.get(rule.rule);
   if (!fn) {
-    const parsed = cel.parse(rule.rule);
+    // cel-js's has() accepts only field chains from an identifier; CEL allows any operand, e.g.
+    // has(self.matches[0].path) in the Gateway API CRDs. Those become hasField(self.matches[0], "path").
+    const text = rule.rule.replace(/has\(([^()]*\[[^()]*)\.([A-Za-z_][A-Za-z0-9_]*)\)/g, 'hasField($1, "$2")');
+    const parsed = cel.parse(text);
     fn = (ctx: Json) => parsed(ctx);
     compiled.set(rule.rule, fn);
   }

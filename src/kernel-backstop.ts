@@ -1,0 +1,201 @@
+import { ApiObject, Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-30';
+import { Construct } from 'constructs';
+import { CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, CiliumNetworkPolicySpec } from './imports/cilium.io';
+import { KernelFlavor } from './kernel-flavor';
+import { MeshNamespace } from './mesh-namespace';
+import { conflict } from './private/errors';
+import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, WorkloadNode } from './private/intent-graph';
+import { GATEWAY_NAME_LABEL } from './private/istio';
+import { KernelPlan } from './private/kernel-plan';
+import {
+  ciliumDefaultDeny, ciliumDns, ciliumGroup, ciliumProbes, DnsTarget, npDefaultDeny, npDns, npGroup, npProbes,
+} from './private/kernel-render';
+import { perimeterLabels } from './private/metadata';
+import { meshSettings, MeshSettings } from './private/settings';
+import { checkCidr, checkSelector } from './private/validation';
+
+/** Props for `KernelBackstop`. */
+export interface KernelBackstopProps {
+  /**
+   * The namespaces to cover.
+   * @default - every MeshNamespace of the perimeter, including those declared after the backstop
+   */
+  readonly namespaces?: MeshNamespace[];
+  /**
+   * The policy language.
+   * @default - the MeshPerimeter's `kernel`
+   */
+  readonly flavor?: KernelFlavor;
+  /**
+   * The cluster's pod and Service CIDRs, which an egress waypoint may not reach as "the world"
+   * (NetworkPolicy flavor; Cilium pins external hosts by name instead).
+   * @default ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+   */
+  readonly clusterCidrs?: string[];
+  /**
+   * Labels of the istiod pods in the root namespace, which waypoints and gateways reach on 15012.
+   * @default { app: "istiod" }
+   */
+  readonly istiodLabels?: Record<string, string>;
+  /**
+   * Source addresses of kubelet probes in ambient pods (istio-cni SNATs them).
+   * @default ["169.254.7.127/32", "fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128"]
+   */
+  readonly probeCidrs?: string[];
+}
+
+/**
+ * The deadbolt under the mesh: kernel-enforced policies derived from the perimeter's intents, so that
+ * anything that bypasses the mesh still cannot enter or leave, and nothing the mesh allows is blocked.
+ *
+ * Per covered namespace: default deny (ingress and egress), DNS to the cluster DNS pods, kubelet probes
+ * from the ambient SNAT address; per workload: HBONE (15008) in from exactly its callers (or its
+ * waypoint) and out to exactly what it calls (or the waypoints in front of those); per waypoint: 15008
+ * in from its callers, out to what it serves, istiod on 15012; per egress waypoint: the declared hosts'
+ * ports to the world outside the cluster; out-of-mesh callers: exactly their port from exactly their pods.
+ * Flavors: Kubernetes NetworkPolicy, or CiliumNetworkPolicy (plus the cluster-wide probe allowance, and
+ * `toFQDNs` + SNI for external hosts).
+ */
+export class KernelBackstop extends Construct {
+  /** The addresses istio-cni SNATs kubelet probes to in ambient pods (IPv4 and IPv6). */
+  public static readonly AMBIENT_PROBE_CIDRS: string[] = ['169.254.7.127/32', 'fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128'];
+
+  /** The policy language. */
+  public readonly flavor: KernelFlavor;
+  private readonly settings: MeshSettings;
+  private readonly covered = new Map<string, Construct>();
+  private readonly only?: Set<string>;
+  private readonly clusterCidrs: string[];
+  private readonly istiodLabels: Record<string, string>;
+  private readonly probeCidrs: string[];
+  private plan?: { version: number; plan: KernelPlan };
+
+  constructor(scope: Construct, id: string, props: KernelBackstopProps = {}) {
+    super(scope, id);
+    this.settings = meshSettings(this);
+    this.flavor = props.flavor ?? this.settings.kernel;
+    this.clusterCidrs = (props.clusterCidrs ?? ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']).map((c) => checkCidr(this, 'cluster CIDR', c));
+    this.istiodLabels = checkSelector(this, 'istiodLabels', props.istiodLabels ?? { app: 'istiod' });
+    this.probeCidrs = (props.probeCidrs ?? KernelBackstop.AMBIENT_PROBE_CIDRS).map((c) => checkCidr(this, 'probe CIDR', c));
+    if (props.namespaces) {
+      if (props.namespaces.length === 0) {
+        throw conflict(this, 'a KernelBackstop covers no namespace (namespaces: [])', 'list the MeshNamespaces to cover, or omit namespaces to cover all of them');
+      }
+      this.only = new Set(props.namespaces.map((n) => n.name));
+    }
+    if (this.flavor === KernelFlavor.CILIUM) {
+      new CiliumClusterwideNetworkPolicy(this, 'AmbientProbes', {
+        metadata: { name: 'allow-ambient-hostprobes', labels: perimeterLabels() },
+        spec: ciliumProbes(this.probeCidrs),
+      });
+    }
+    const listener: GraphListener = {
+      onNamespace: (n) => this.coverNamespace(n),
+      onIntent: (i) => this.onIntent(i),
+      onEgress: (e) => this.onEgress(e),
+      onWaypoint: (d, wp) => {
+        if (wp && this.settings.graph.intents.some((i) => i.destination.key === d.key && servesMesh(i))) this.ensureWaypoint(wp);
+      },
+    };
+    this.settings.graph.subscribe(listener);
+    if (props.namespaces) {
+      for (const n of props.namespaces) {
+        if (!this.covered.has(n.name)) {
+          throw conflict(this, `namespace "${n.name}" is not managed by this KernelBackstop's perimeter`, 'declare the MeshNamespace in the same MeshPerimeter as the backstop');
+        }
+      }
+    }
+  }
+
+  private coverNamespace(n: NamespaceNode): void {
+    if (this.only && !this.only.has(n.name)) return;
+    this.settings.graph.cover(n.name, this.flavor, this);
+    const scope = new Construct(this, n.name);
+    this.covered.set(n.name, scope);
+    const dns: DnsTarget = this.settings.dnsSelector;
+    if (this.flavor === KernelFlavor.CILIUM) {
+      this.cnp(scope, 'DefaultDeny', 'default-deny', n.name, () => ciliumDefaultDeny());
+      this.cnp(scope, 'Dns', 'allow-dns', n.name, () => ciliumDns(dns));
+    } else {
+      this.np(scope, 'DefaultDeny', 'default-deny', n.name, () => npDefaultDeny());
+      this.np(scope, 'Dns', 'allow-dns', n.name, () => npDns(dns));
+      if (!n.sidecar) this.np(scope, 'Probes', 'allow-kubelet-probes', n.name, () => npProbes(this.probeCidrs));
+    }
+  }
+
+  private onIntent(intent: Intent): void {
+    if (intent.action !== 'ALLOW') return;
+    this.ensureWorkload(intent.destination);
+    const wp = this.settings.graph.waypointOf(intent.destination.key);
+    if (wp && servesMesh(intent)) this.ensureWaypoint(wp);
+    for (const s of intent.sources) this.ensureCaller(s.kind, s.namespace, s.workload, s.serviceAccount);
+  }
+
+  private onEgress(e: EgressIntent): void {
+    this.ensureCaller(e.source.kind, e.source.namespace, e.source.workload, e.source.serviceAccount);
+    if (e.waypoint) this.ensureWaypoint(e.waypoint);
+  }
+
+  /** A mesh caller leaves from its workload's pods, or from its whole namespace when its pods are unknown. */
+  private ensureCaller(kind: string, namespace: string | undefined, workload: WorkloadNode | undefined, serviceAccount: string | undefined): void {
+    if (kind === 'any' || kind === 'outOfMesh' || namespace === undefined) return;
+    if (workload) return this.ensureWorkload(workload);
+    const known = kind === 'serviceAccount'
+      ? this.settings.graph.workloads.filter((w) => w.labels && w.namespace === namespace && w.serviceAccount === serviceAccount) : [];
+    if (known.length > 0) known.forEach((w) => this.ensureWorkload(w));
+    else this.ensureGroup(namespace, 'namespace-callers', undefined);
+  }
+
+  private ensureWorkload(w: WorkloadNode): void {
+    this.ensureGroup(w.namespace, w.name, w.labels);
+  }
+
+  private ensureWaypoint(wp: WaypointRef): void {
+    this.ensureGroup(wp.namespace, wp.name, { [GATEWAY_NAME_LABEL]: wp.name });
+  }
+
+  /**
+   * The policy of one pod group; its content comes from the kernel plan at synthesis (a group the plan
+   * has no rules for gets none: its pods stay in default deny).
+   */
+  private ensureGroup(namespace: string, name: string, labels: Record<string, string> | undefined): void {
+    const scope = this.covered.get(namespace);
+    if (!scope || scope.node.tryFindChild(name)) return;
+    const objectName = `${name}-backstop`;
+    const group = () => this.currentPlan().group(namespace, name) ?? { name, namespace, labels, ingress: [], egress: [], fqdnEgress: false };
+    if (this.flavor === KernelFlavor.CILIUM) {
+      this.cnp(scope, name, objectName, namespace, () => ciliumGroup(group(), this.settings.dnsSelector));
+    } else {
+      this.np(scope, name, objectName, namespace, () => npGroup(group(), this.clusterCidrs));
+    }
+  }
+
+  private currentPlan(): KernelPlan {
+    const version = this.settings.graph.version;
+    if (this.plan?.version !== version) {
+      this.plan = { version, plan: new KernelPlan(this.settings.graph, this.settings, { istiodLabels: this.istiodLabels }) };
+    }
+    return this.plan.plan;
+  }
+
+  private np(scope: Construct, id: string, name: string, namespace: string, spec: () => kplus.k8s.NetworkPolicySpec): ApiObject {
+    return new kplus.k8s.KubeNetworkPolicy(scope, id, {
+      metadata: { name, namespace, labels: perimeterLabels() },
+      spec: Lazy.any({ produce: spec }) as kplus.k8s.NetworkPolicySpec,
+    });
+  }
+
+  private cnp(scope: Construct, id: string, name: string, namespace: string, spec: () => CiliumNetworkPolicySpec): ApiObject {
+    return new CiliumNetworkPolicy(scope, id, {
+      metadata: { name, namespace, labels: perimeterLabels() },
+      spec: Lazy.any({ produce: spec }) as CiliumNetworkPolicySpec,
+    });
+  }
+}
+
+/** Whether an intent opens traffic from mesh callers (which a waypoint in front of the destination relays). */
+function servesMesh(intent: Intent): boolean {
+  return intent.action === 'ALLOW' && intent.sources.some((s) => s.kind !== 'outOfMesh');
+}
+

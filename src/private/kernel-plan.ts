@@ -1,0 +1,221 @@
+import { isGateway } from './destination-policies';
+import { EgressIntent, Intent, IntentGraph, SourceIdentity, WaypointRef, WorkloadNode } from './intent-graph';
+import { GATEWAY_NAME_LABEL, HBONE_PORT, LABEL_DATAPLANE_MODE, LABEL_INJECTION } from './istio';
+import { MeshSettings } from './settings';
+
+/** Where kernel traffic comes from or goes to. */
+export type Peer =
+  /** Pods in a namespace; every pod of it when `labels` is undefined. */
+  | { readonly kind: 'pods'; readonly namespace: string; readonly labels?: Record<string, string> }
+  /** Every pod of the namespaces carrying these labels. */
+  | { readonly kind: 'namespaces'; readonly labels: Record<string, string> }
+  /** Addresses. */
+  | { readonly kind: 'cidr'; readonly cidr: string; readonly except?: string[] }
+  /** Addresses outside the cluster (the NetworkPolicy form of an external host). */
+  | { readonly kind: 'world' }
+  /** An external DNS name (Cilium only), pinned by SNI when `sni`. */
+  | { readonly kind: 'fqdn'; readonly host: string; readonly wildcard: boolean; readonly sni: boolean };
+
+export interface PortSpec {
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP';
+}
+
+/** Allowed traffic to (egress) or from (ingress) a group of pods. */
+export interface KernelRule {
+  readonly peers: Peer[];
+  readonly ports: PortSpec[];
+}
+
+/** Pods that get their own kernel policy, with what they may send and receive. */
+export interface PodGroup {
+  /** Object name prefix: the workload or waypoint name, or `namespace-callers`. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Pod selector; undefined for every pod of the namespace. */
+  readonly labels?: Record<string, string>;
+  readonly ingress: KernelRule[];
+  readonly egress: KernelRule[];
+  /** The pods resolve external names the kernel pins (Cilium needs its DNS proxy for them). */
+  readonly fqdnEgress: boolean;
+}
+
+/** Options that shape the kernel plan. */
+export interface KernelOptions {
+  /** Labels of the istiod pods in the root namespace. */
+  readonly istiodLabels: Record<string, string>;
+}
+
+const TCP = (port: number): PortSpec => ({ port, protocol: 'TCP' });
+const HBONE = TCP(HBONE_PORT);
+const XDS_PORT = 15012;
+
+/**
+ * Derives the kernel rules of every namespace from the intent graph: the single source both the
+ * NetworkPolicy and the Cilium renderers read, so the kernel layer allows exactly what the mesh layer
+ * allows (over HBONE 15008 for ambient hops) and nothing else.
+ */
+export class KernelPlan {
+  private readonly groups = new Map<string, MutableGroup>();
+
+  constructor(private readonly graph: IntentGraph, private readonly settings: MeshSettings, private readonly options: KernelOptions) {
+    for (const intent of graph.intents) if (intent.action === 'ALLOW') this.addIntent(intent);
+    for (const egress of graph.egress) this.addEgress(egress);
+  }
+
+  /** The pod groups of a namespace, in a stable order. */
+  public groupsOf(namespace: string): PodGroup[] {
+    return [...this.groups.values()].filter((g) => g.namespace === namespace).map(freeze);
+  }
+
+  /** The group named `name` in `namespace`. */
+  public group(namespace: string, name: string): PodGroup | undefined {
+    const g = this.groups.get(`${namespace}/${name}`);
+    return g && freeze(g);
+  }
+
+  private addIntent(intent: Intent): void {
+    const d = intent.destination;
+    const waypoint = this.graph.waypointOf(d.key);
+    const sidecar = this.graph.namespace(d.namespace)?.sidecar ?? false;
+    // ambient hops arrive over HBONE on 15008; sidecars and gateways receive mTLS on the app ports
+    const destPorts = (sidecar || isGateway(d)) ? [...intent.ports.map(TCP), HBONE] : [HBONE];
+
+    for (const source of intent.sources) {
+      if (source.kind === 'outOfMesh') {
+        this.destinationGroup(d).ingress.push({ peers: outOfMeshPeers(source), ports: intent.ports.map(TCP) });
+        continue;
+      }
+      const callers = this.callerPeers(source);
+      if (waypoint) {
+        this.waypointGroup(waypoint).ingress.push({ peers: callers, ports: [HBONE] });
+        this.waypointGroup(waypoint).egress.push({ peers: [podsOf(d)], ports: destPorts });
+        this.destinationGroup(d).ingress.push({ peers: [waypointPods(waypoint)], ports: destPorts });
+      } else {
+        this.destinationGroup(d).ingress.push({ peers: callers, ports: destPorts });
+      }
+      const target = waypoint ? waypointPods(waypoint) : podsOf(d);
+      for (const group of this.callerGroups(source)) group.egress.push({ peers: [target], ports: waypoint ? [HBONE] : destPorts });
+    }
+  }
+
+  private addEgress(egress: EgressIntent): void {
+    const h = egress.host;
+    const callers = this.callerGroups(egress.source);
+    if (egress.mode === 'direct') {
+      for (const group of callers) {
+        group.egress.push({ peers: [{ kind: 'fqdn', host: h.host, wildcard: h.wildcard, sni: h.protocol === 'TLS' }], ports: [TCP(h.port)] });
+        group.fqdnEgress = true;
+      }
+      return;
+    }
+    const wp = egress.waypoint!;
+    for (const group of callers) group.egress.push({ peers: [waypointPods(wp)], ports: [HBONE] });
+    const gateway = this.waypointGroup(wp);
+    gateway.ingress.push({ peers: this.callerPeers(egress.source), ports: [HBONE] });
+    const port = TCP(h.targetPort ?? h.port);
+    // NetworkPolicy can only say "outside the cluster"; Cilium pins the name and, for TLS, the SNI
+    gateway.egress.push({ peers: [{ kind: 'world' }, { kind: 'fqdn', host: h.host, wildcard: h.wildcard, sni: h.protocol === 'TLS' || !!h.originateTls }], ports: [port] });
+    gateway.fqdnEgress = true;
+  }
+
+  /** Who may send to a destination on behalf of a mesh identity. */
+  private callerPeers(source: SourceIdentity): Peer[] {
+    switch (source.kind) {
+      case 'any':
+        // every mesh namespace, ambient or sidecar
+        return [{ kind: 'namespaces', labels: { [LABEL_DATAPLANE_MODE]: 'ambient' } }, { kind: 'namespaces', labels: { [LABEL_INJECTION]: 'enabled' } }];
+      case 'namespace':
+        return [{ kind: 'pods', namespace: source.namespace! }];
+      default: {
+        if (source.trustDomain !== this.settings.trustDomain) {
+          // a federated identity arrives through the east-west gateway in the root namespace
+          return [{ kind: 'pods', namespace: this.settings.rootNamespace }];
+        }
+        const workloads = this.workloadsOf(source);
+        return workloads.length > 0 ? workloads.map(podsOf) : [{ kind: 'pods', namespace: source.namespace! }];
+      }
+    }
+  }
+
+  /** The pod groups whose egress a mesh identity's calls leave from. */
+  private callerGroups(source: SourceIdentity): MutableGroup[] {
+    if (source.kind === 'any' || source.kind === 'outOfMesh') return [];
+    if (source.kind === 'namespace') return [this.namespaceCallers(source.namespace!)];
+    if (source.trustDomain !== this.settings.trustDomain) return [];
+    const workloads = this.workloadsOf(source);
+    // a service account without a declared workload cannot be selected by labels: its whole namespace may call
+    return workloads.length > 0 ? workloads.map((w) => this.destinationGroup(w)) : [this.namespaceCallers(source.namespace!)];
+  }
+
+  /** The declared workloads that run as a service account (the one a workload identity came from, if any). */
+  private workloadsOf(source: SourceIdentity): WorkloadNode[] {
+    if (source.workload) return [source.workload];
+    return this.graph.workloads.filter((w) => w.labels && w.namespace === source.namespace && w.serviceAccount === source.serviceAccount);
+  }
+
+  private destinationGroup(w: WorkloadNode): MutableGroup {
+    return this.groupFor(w.namespace, w.name, w.labels, isGateway(w));
+  }
+
+  private waypointGroup(wp: WaypointRef): MutableGroup {
+    return this.groupFor(wp.namespace, wp.name, { [GATEWAY_NAME_LABEL]: wp.name }, true);
+  }
+
+  private namespaceCallers(namespace: string): MutableGroup {
+    return this.groupFor(namespace, 'namespace-callers', undefined, false);
+  }
+
+  private groupFor(namespace: string, name: string, labels: Record<string, string> | undefined, proxy: boolean): MutableGroup {
+    const key = `${namespace}/${name}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = { name, namespace, labels, ingress: [], egress: [], fqdnEgress: false };
+      // gateway and waypoint pods run Envoy, which fetches config and certificates from istiod
+      if (proxy) g.egress.push({ peers: [{ kind: 'pods', namespace: this.settings.rootNamespace, labels: this.options.istiodLabels }], ports: [TCP(XDS_PORT)] });
+      this.groups.set(key, g);
+    }
+    return g;
+  }
+}
+
+interface MutableGroup {
+  name: string;
+  namespace: string;
+  labels?: Record<string, string>;
+  ingress: KernelRule[];
+  egress: KernelRule[];
+  fqdnEgress: boolean;
+}
+
+function podsOf(w: WorkloadNode): Peer {
+  return { kind: 'pods', namespace: w.namespace, labels: w.labels };
+}
+
+function waypointPods(wp: WaypointRef): Peer {
+  return { kind: 'pods', namespace: wp.namespace, labels: { [GATEWAY_NAME_LABEL]: wp.name } };
+}
+
+function outOfMeshPeers(source: SourceIdentity): Peer[] {
+  if (source.cidrs) return source.cidrs.map((cidr) => ({ kind: 'cidr', cidr }));
+  return [{ kind: 'pods', namespace: source.namespace!, labels: source.podLabels }];
+}
+
+/** Merges rules with the same ports and drops repeated peers, keeping first-seen order. */
+function freeze(g: MutableGroup): PodGroup {
+  return { ...g, ingress: compact(g.ingress), egress: compact(g.egress) };
+}
+
+function compact(rules: KernelRule[]): KernelRule[] {
+  const byPorts = new Map<string, { ports: PortSpec[]; peers: Map<string, Peer> }>();
+  for (const r of rules) {
+    const key = JSON.stringify(r.ports.map((p) => `${p.protocol}/${p.port}`).sort());
+    let entry = byPorts.get(key);
+    if (!entry) {
+      entry = { ports: [...r.ports].sort((a, b) => a.port - b.port), peers: new Map() };
+      byPorts.set(key, entry);
+    }
+    for (const p of r.peers) entry.peers.set(JSON.stringify(p), p);
+  }
+  return [...byPorts.values()].map((e) => ({ ports: e.ports, peers: [...e.peers.values()] }));
+}
