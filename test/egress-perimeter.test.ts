@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DataplaneMode, EgressMode, EgressPerimeter, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter, Workload,
+  DataplaneMode, EgressMode, EgressPerimeter, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor,
+  MeshNamespace, MeshPerimeter, Workload,
 } from '../src';
 import { newChart, ofKind, only, synthValid } from './support/synth';
 import { deployApp } from './support/workloads';

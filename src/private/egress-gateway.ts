@@ -74,7 +74,9 @@ export class EgressGateway extends Construct {
   private emitHost(entry: HostEntry): void {
     const { spec } = entry;
     const scope = new Construct(this, spec.name);
-    const metadata = (name: string, labels: Record<string, string> = {}) => ({ name, namespace: this.namespace, labels: { ...labels, ...perimeterLabels() } });
+    const metadata = (name: string, labels: Record<string, string> = {}) => ({
+      name, namespace: this.namespace, labels: { ...labels, ...perimeterLabels() },
+    });
     const serviceEntry = new ServiceEntry(scope, 'ServiceEntry', {
       metadata: metadata(spec.name, { [LABEL_USE_WAYPOINT]: this.waypoint.name }),
       spec: Lazy.any({

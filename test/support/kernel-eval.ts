@@ -69,7 +69,8 @@ export class KernelModel {
     if (selecting.length === 0) return true;
     return selecting.some((p) => (p.spec[direction] ?? []).some((rule: any) => {
       const peers = direction === 'ingress' ? rule.from : rule.to;
-      return portsMatch(rule.ports, port, protocol) && (peers === undefined || peers.some((pp: any) => this.npPeerMatches(pp, p.metadata.namespace, peer)));
+      const peerOk = peers === undefined || peers.some((pp: any) => this.npPeerMatches(pp, p.metadata.namespace, peer));
+      return portsMatch(rule.ports, port, protocol) && peerOk;
     }));
   }
 
@@ -91,7 +92,8 @@ export class KernelModel {
     // a policy with rules for a direction puts its endpoints in default deny for it, unless enableDefaultDeny says no
     const enforcing = selecting.filter((p) => p.spec.enableDefaultDeny?.[direction] ?? p.spec[direction] !== undefined);
     if (enforcing.length === 0) return true;
-    return selecting.some((p) => (p.spec[direction] ?? []).some((rule: any) => this.ciliumRuleMatches(rule, direction, p.metadata.namespace, peer, port, protocol)));
+    return selecting.some((p) => (p.spec[direction] ?? [])
+      .some((rule: any) => this.ciliumRuleMatches(rule, direction, p.metadata.namespace, peer, port, protocol)));
   }
 
   private ciliumLabels(pod: Pod): Record<string, string> {
@@ -121,7 +123,8 @@ export class KernelModel {
     l3 ||= fqdnMatch;
     if (!l3) return false;
     if (!rule.toPorts) return true;
-    return rule.toPorts.some((tp: any) => (tp.ports ?? []).some((p: any) => Number(p.port) === port && (p.protocol === 'ANY' || p.protocol === protocol))
+    return rule.toPorts.some((tp: any) => (tp.ports ?? [])
+      .some((p: any) => Number(p.port) === port && (p.protocol === 'ANY' || p.protocol === protocol))
       && (!tp.serverNames || (!isPod(peer) && tp.serverNames.includes((peer as External).sni))));
   }
 }
@@ -158,7 +161,7 @@ function inCidr(ip: string, cidr: string): boolean {
   const bits = Number(bitsText);
   if (ip.includes(':') !== base.includes(':')) return false;
   if (ip.includes(':')) return ip === base || bits === 0; // tests use IPv6 only for exact probe addresses
-  const toInt = (a: string) => a.split('.').reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (toInt(ip) & mask) === (toInt(base) & mask);
+  const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const block = 2 ** (32 - bits);
+  return Math.floor(toInt(ip) / block) === Math.floor(toInt(base) / block);
 }
