@@ -52,6 +52,14 @@ export class ExternalHost {
     return new ExternalHost({ host: pattern, port, protocol: 'TLS', wildcard: true });
   }
 
+  /**
+   * Plain HTTP to any host matching `*.domain` (a ServiceEntry with `resolution: DYNAMIC_DNS`,
+   * Istio >= 1.28). Only through an egress waypoint.
+   */
+  public static wildcardHttp(pattern: string, port: number = 80): ExternalHost {
+    return new ExternalHost({ host: pattern, port, protocol: 'HTTP', wildcard: true });
+  }
+
   private constructor(private readonly spec: Omit<EgressHostSpec, 'name'>) {}
 
   /** `host:port`. */
@@ -70,7 +78,7 @@ export class ExternalHost {
       throw invalidValue(scope, 'external host', s.host,
         s.wildcard ? 'a wildcard "*.<domain>" over a valid DNS name' : 'a fully qualified DNS name (RFC 1123, lowercase, with a dot; no "*")',
         s.host === '*' || (!s.wildcard && String(s.host).includes('*'))
-          ? 'name each host, or use ExternalHost.wildcardTls("*.example.com") for a whole domain'
+          ? 'name each host, or use ExternalHost.wildcardTls("*.example.com") (or wildcardHttp) for a whole domain'
           : 'use the DNS name the workload connects to, e.g. "api.example.com"');
     }
     checkPort(scope, `port of ${s.host}`, s.port);

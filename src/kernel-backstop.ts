@@ -7,9 +7,9 @@ import { MeshNamespace } from './mesh-namespace';
 import { conflict } from './private/errors';
 import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, WorkloadNode } from './private/intent-graph';
 import { GATEWAY_NAME_LABEL } from './private/istio';
-import { KernelPlan } from './private/kernel-plan';
+import { KernelPlan, XDS_PORT } from './private/kernel-plan';
 import {
-  ciliumDefaultDeny, ciliumDns, ciliumGroup, ciliumProbes, DnsTarget, npDefaultDeny, npDns, npGroup, npProbes,
+  ciliumDefaultDeny, ciliumDns, ciliumEgressTo, ciliumGroup, ciliumProbes, PodTarget, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes,
 } from './private/kernel-render';
 import { perimeterLabels } from './private/metadata';
 import { meshSettings, MeshSettings } from './private/settings';
@@ -113,14 +113,18 @@ export class KernelBackstop extends Construct {
     this.settings.graph.cover(n.name, this.flavor, this);
     const scope = new Construct(this, n.name);
     this.covered.set(n.name, scope);
-    const dns: DnsTarget = this.settings.dnsSelector;
+    const dns: PodTarget = this.settings.dnsSelector;
+    // every sidecar fetches its config and certificate from istiod
+    const istiod: PodTarget = { namespace: this.settings.rootNamespace, podLabels: this.istiodLabels, port: XDS_PORT };
     if (this.flavor === KernelFlavor.CILIUM) {
       this.cnp(scope, 'DefaultDeny', 'default-deny', n.name, () => ciliumDefaultDeny());
       this.cnp(scope, 'Dns', 'allow-dns', n.name, () => ciliumDns(dns));
+      if (n.sidecar) this.cnp(scope, 'Istiod', 'allow-istiod', n.name, () => ciliumEgressTo(istiod, ['TCP']));
     } else {
       this.np(scope, 'DefaultDeny', 'default-deny', n.name, () => npDefaultDeny());
       this.np(scope, 'Dns', 'allow-dns', n.name, () => npDns(dns));
-      if (!n.sidecar) this.np(scope, 'Probes', 'allow-kubelet-probes', n.name, () => npProbes(this.probeCidrs));
+      if (n.sidecar) this.np(scope, 'Istiod', 'allow-istiod', n.name, () => npEgressTo(istiod, ['TCP']));
+      else this.np(scope, 'Probes', 'allow-kubelet-probes', n.name, () => npProbes(this.probeCidrs));
     }
   }
 

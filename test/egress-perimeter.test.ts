@@ -88,6 +88,9 @@ describe('EgressPerimeter', () => {
       ns.egress('egress').allow({ from: [backend.identity], hosts: [ExternalHost.wildcardTls('*.github.com')] });
       const out = synthValid(chart);
       expect(only(out, 'ServiceEntry', 'wildcard-github-com').spec).toMatchObject({ hosts: ['*.github.com'], resolution: 'DYNAMIC_DNS' });
+      const http = production();
+      http.ns.egress('egress').allow({ from: [http.backend.identity], hosts: [ExternalHost.wildcardHttp('*.mirror.example.org')] });
+      expect(only(synthValid(http.chart), 'ServiceEntry', 'wildcard-mirror-example-org').spec.ports).toEqual([{ number: 80, name: 'http-80', protocol: 'HTTP' }]);
       const old = production({ istioVersion: IstioVersion.V1_27 });
       expect(() => old.ns.egress('egress').allow({ from: [old.backend.identity], hosts: [ExternalHost.wildcardTls('*.github.com')] }))
         .toThrow(/test\/perimeter\/production\/egress: wildcard host \*.github.com needs a DYNAMIC_DNS ServiceEntry, which Istio 1.27.0 does not have/);

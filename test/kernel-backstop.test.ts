@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  EgressMode, ExternalHost, Identity, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter, Workload,
+  DataplaneMode, EgressMode, ExternalHost, Identity, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter, Workload,
 } from '../src';
 import { Endpoint, KernelModel, Pod } from './support/kernel-eval';
 import { newChart, ofKind, only, synthValid } from './support/synth';
@@ -175,6 +175,23 @@ describe('KernelBackstop', () => {
         'shop/shop-egress-gateway-backstop', 'shop/waypoint-backstop',
         'web/allow-dns', 'web/allow-kubelet-probes', 'web/default-deny', 'web/namespace-callers-backstop',
       ]);
+    });
+
+    it('lets every pod of a sidecar namespace reach istiod on 15012, and skips the ambient probe rule there', () => {
+      const chart = newChart();
+      const perimeter = new MeshPerimeter(chart, 'p');
+      new MeshNamespace(perimeter, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR });
+      new KernelBackstop(perimeter, 'backstop');
+      const out = synthValid(chart);
+      expect(only(out, 'NetworkPolicy', 'allow-istiod', 'legacy').spec).toEqual({
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [{
+          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'istio-system' } }, podSelector: { matchLabels: { app: 'istiod' } } }],
+          ports: [{ protocol: 'TCP', port: 15012 }],
+        }],
+      });
+      expect(ofKind(out, 'NetworkPolicy').map((p) => p.metadata.name)).not.toContain('allow-kubelet-probes');
     });
 
     it('covers only the namespaces it is given', () => {

@@ -48,7 +48,8 @@ export interface KernelOptions {
 
 const TCP = (port: number): PortSpec => ({ port, protocol: 'TCP' });
 const HBONE = TCP(HBONE_PORT);
-const XDS_PORT = 15012;
+/** istiod's xDS and certificate port. */
+export const XDS_PORT = 15012;
 
 /**
  * Derives the kernel rules of every namespace from the intent graph: the single source both the

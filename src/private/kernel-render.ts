@@ -9,8 +9,8 @@ const NS_NAME_LABEL = 'kubernetes.io/metadata.name';
 const CILIUM_NS_LABEL = 'k8s:io.kubernetes.pod.namespace';
 const CILIUM_NS_LABELS_PREFIX = 'k8s:io.cilium.k8s.namespace.labels.';
 
-/** Where cluster DNS is, for the DNS rules. */
-export interface DnsTarget {
+/** Pods every pod of a namespace may reach on one port: cluster DNS, or istiod for sidecars. */
+export interface PodTarget {
   readonly namespace: string;
   readonly podLabels: Record<string, string>;
   readonly port: number;
@@ -23,13 +23,18 @@ export function npDefaultDeny(): NetworkPolicySpec {
   return { podSelector: {}, policyTypes: ['Ingress', 'Egress'] };
 }
 
-export function npDns(dns: DnsTarget): NetworkPolicySpec {
+export function npDns(dns: PodTarget): NetworkPolicySpec {
+  return npEgressTo(dns, ['UDP', 'TCP']);
+}
+
+/** Egress from every pod of the namespace to `target` on its port. */
+export function npEgressTo(target: PodTarget, protocols: ('UDP' | 'TCP')[]): NetworkPolicySpec {
   return {
     podSelector: {},
     policyTypes: ['Egress'],
     egress: [{
-      to: [npPeer({ kind: 'pods', namespace: dns.namespace, labels: dns.podLabels })!],
-      ports: npPorts([{ port: dns.port, protocol: 'UDP' }, { port: dns.port, protocol: 'TCP' }]),
+      to: [npPeer({ kind: 'pods', namespace: target.namespace, labels: target.podLabels })!],
+      ports: npPorts(protocols.map((protocol) => ({ port: target.port, protocol }))),
     }],
   };
 }
@@ -85,17 +90,22 @@ export function ciliumDefaultDeny(): CiliumNetworkPolicySpec {
   return { endpointSelector: {}, enableDefaultDeny: { ingress: true, egress: true }, ingress: [{}], egress: [{}] };
 }
 
-export function ciliumDns(dns: DnsTarget): CiliumNetworkPolicySpec {
+export function ciliumDns(dns: PodTarget): CiliumNetworkPolicySpec {
+  return ciliumEgressTo(dns, ['UDP', 'TCP']);
+}
+
+/** Egress from every endpoint of the namespace to `target` on its port. */
+export function ciliumEgressTo(target: PodTarget, protocols: ('UDP' | 'TCP')[]): CiliumNetworkPolicySpec {
   return {
     endpointSelector: {},
     egress: [{
-      toEndpoints: [ciliumSelector({ kind: 'pods', namespace: dns.namespace, labels: dns.podLabels })],
-      toPorts: [{ ports: ciliumPorts([{ port: dns.port, protocol: 'UDP' }, { port: dns.port, protocol: 'TCP' }]) }],
+      toEndpoints: [ciliumSelector({ kind: 'pods', namespace: target.namespace, labels: target.podLabels })],
+      toPorts: [{ ports: ciliumPorts(protocols.map((protocol) => ({ port: target.port, protocol }))) }],
     }],
   };
 }
 
-export function ciliumGroup(group: PodGroup, dns: DnsTarget): CiliumNetworkPolicySpec {
+export function ciliumGroup(group: PodGroup, dns: PodTarget): CiliumNetworkPolicySpec {
   const ingress = group.ingress.flatMap((r) => ciliumRules(r, 'from'));
   const egress = group.egress.flatMap((r) => ciliumRules(r, 'to'));
   if (group.fqdnEgress) {
