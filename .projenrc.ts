@@ -33,7 +33,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   eslintOptions: {
     dirs: ['src'],
     devdirs: ['test', 'examples', 'scripts'],
-    ignorePatterns: ['src/imports/**', 'examples/*/dist/**', '*.js', '*.mjs', '*.d.ts', 'node_modules/', 'lib/'],
+    ignorePatterns: ['src/imports/**', 'examples/*/dist/**', 'test/.generated/**', '*.js', '*.mjs', '*.d.ts', 'node_modules/', 'lib/'],
   },
 
   // jsii targets: only `package:js` is built here (PyPI and Maven Central are not reachable);
@@ -122,7 +122,7 @@ project.addTask('example', {
   exec: 'node scripts/synth-examples.mjs',
 });
 
-project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/');
+project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/', 'test/.generated/');
 project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', '.ci/');
 
 project.synth();
