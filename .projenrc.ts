@@ -55,10 +55,13 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     },
   },
 
+  bin: { 'mesh-perimeter': 'bin/mesh-perimeter' },
+  deps: ['yaml@^2.8.0'],
+  bundledDeps: ['yaml'],
+
   devDeps: [
     'vitest@4.1.12',
     'cdk8s-cli@2.207.60',
-    'yaml@^2.8.0',
     '@marcbachmann/cel-js@8.0.0',
     'kubernetes-models@5.1.0',
     '@kubernetes-models/istio@3.0.1',

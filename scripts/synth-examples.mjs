@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
-const examples = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'examples');
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const examples = join(root, 'examples');
 const only = process.argv.slice(2);
 const apps = readdirSync(examples, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(examples, d.name, 'cdk8s.yaml')))
@@ -38,4 +39,8 @@ for (const name of apps) {
   }
   const summary = Object.entries(kinds).sort().map(([k, n]) => `${n} ${k}`).join(', ');
   console.log(`example ${name}: ${files.map((f) => `dist/${f}`).join(', ')} — ${total} objects (${summary})`);
+  // the verifier reads the synthesized YAML back and writes the perimeter report beside it
+  execFileSync('ts-node', ['--transpile-only', '--project', join(root, 'tsconfig.json'), join(root, 'src', 'cli', 'run.ts'),
+    'report', 'dist', '--title', `Perimeter of examples/${name}`, '--out', join('dist', 'perimeter.md')], { cwd: dir, stdio: 'inherit' });
+  console.log(`example ${name}: dist/perimeter.md`);
 }

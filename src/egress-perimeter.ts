@@ -81,6 +81,7 @@ export class EgressPerimeter extends Construct {
     this.namespace = props.namespace;
     this.mode = props.mode ?? EgressMode.WAYPOINT;
     const elsewhere = props.kernelEnforcedElsewhere ?? false;
+    if (elsewhere) this.settings.graph.kernelElsewhere.add(this.namespace.name);
     this.node.addValidation({ validate: () => this.validateBackstop(elsewhere) });
     if (this.mode === EgressMode.CILIUM_DIRECT) {
       if (this.settings.kernel !== KernelFlavor.CILIUM) {

@@ -17,6 +17,8 @@ export * from './spiffe-deny';
 export * from './waypoint';
 export * from './waypoint-traffic-type';
 export * from './workload';
+export * from './verifier/perimeter-assertion';
+export * from './verifier/perimeter-verifier';
 
 // Generated CRD bindings (src/imports/), one jsii submodule per API group.
 export * as cilium_io from './imports/cilium.io';

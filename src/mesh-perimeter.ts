@@ -1,3 +1,5 @@
+import { Lazy } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-30';
 import { Construct } from 'constructs';
 import { DnsSelector } from './dns-selector';
 import { Enforcement } from './enforcement';
@@ -7,7 +9,9 @@ import { KernelFlavor } from './kernel-flavor';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
 import { GATEWAY_API_GROUP, WAYPOINT_GATEWAY_CLASS } from './private/istio';
+import { intentsDocument } from './private/intents-document';
 import { perimeterLabels } from './private/metadata';
+import { verifyPerimeter } from './private/synth-check';
 import { allowNothing, checkZtunnelDryRun } from './private/policies';
 import {
   DEFAULT_ISTIO_VERSION, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, MeshSettings, registerPerimeter,
@@ -61,6 +65,19 @@ export interface MeshPerimeterProps {
    * @default false
    */
   readonly meshWideStrictMtls?: boolean;
+  /**
+   * Emit the declared intents as the ConfigMap `mesh-perimeter-intents` in the root namespace, so that
+   * `mesh-perimeter verify` (and anyone with kubectl) can compare the cluster with what was meant.
+   * @default true
+   */
+  readonly publishIntents?: boolean;
+  /**
+   * At synthesis, verify the synthesized objects against the declared intents with `PerimeterVerifier`
+   * and fail on any flow allowed but not declared, declared but blocked, or allowed by the mesh layer and
+   * blocked by the kernel layer.
+   * @default true
+   */
+  readonly verifyOnSynth?: boolean;
 }
 
 /**
@@ -153,6 +170,17 @@ export class MeshPerimeter extends Construct {
         namespace: this.rootNamespace,
         targetRefs: [{ group: GATEWAY_API_GROUP, kind: 'GatewayClass', name: WAYPOINT_GATEWAY_CLASS }],
       });
+    }
+    if (props.publishIntents ?? true) {
+      new kplus.k8s.KubeConfigMap(this, 'Intents', {
+        metadata: { name: 'mesh-perimeter-intents', namespace: this.rootNamespace, labels: perimeterLabels() },
+        data: Lazy.any({
+          produce: () => ({ 'intents.json': JSON.stringify(intentsDocument(this.graph, this.trustDomain, this.rootNamespace), undefined, 2) }),
+        }),
+      });
+    }
+    if (props.verifyOnSynth ?? true) {
+      this.node.addValidation({ validate: () => verifyPerimeter(this, this.graph) });
     }
     if (props.meshWideStrictMtls ?? false) {
       this.meshPeerAuthentication = new PeerAuthentication(this, 'MeshPeerAuthentication', {

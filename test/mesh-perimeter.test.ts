@@ -1,5 +1,6 @@
+import { ApiObject } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { DnsSelector, Enforcement, IstioVersion, KernelFlavor, MeshNamespace, MeshPerimeter } from '../src';
+import { DnsSelector, Enforcement, Identity, IstioVersion, KernelFlavor, MeshNamespace, MeshPerimeter, Workload } from '../src';
 import { newChart, ofKind, only, synthValid } from './support/synth';
 
 describe('MeshPerimeter', () => {
@@ -24,8 +25,45 @@ describe('MeshPerimeter', () => {
     const chart = newChart();
     new MeshPerimeter(chart, 'perimeter', { rootNamespace: 'istio-config', meshWideStrictMtls: true });
     const out = synthValid(chart);
-    expect(out.map((o) => o.metadata.namespace)).toEqual(['istio-config', 'istio-config', 'istio-config']);
+    expect(out.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'AuthorizationPolicy istio-config/mesh-default-deny', 'AuthorizationPolicy istio-config/mesh-default-deny-waypoints',
+      'ConfigMap istio-config/mesh-perimeter-intents', 'PeerAuthentication istio-config/default',
+    ]);
     expect(only(out, 'PeerAuthentication', 'default', 'istio-config').spec).toEqual({ mtls: { mode: 'STRICT' } });
+  });
+
+  it('publishes the declared intents as a ConfigMap in the root namespace, unless asked not to', () => {
+    const chart = newChart();
+    const p = new MeshPerimeter(chart, 'perimeter', { trustDomain: 'corp.example' });
+    const ns = new MeshNamespace(p, 'shop');
+    ns.allow('a', { from: [Identity.namespace('web')], to: Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], declaredElsewhere: true }) });
+    const doc = JSON.parse(only(synthValid(chart), 'ConfigMap', 'mesh-perimeter-intents', 'istio-system').data['intents.json']);
+    expect(doc).toMatchObject({
+      version: 1, trustDomain: 'corp.example', rootNamespace: 'istio-system', namespaces: ['shop'],
+      workloads: [{ namespace: 'shop', name: 'db', labels: { app: 'db' }, serviceAccount: 'default', ports: [5432] }],
+      flows: [{ action: 'ALLOW', from: [{ kind: 'namespace', namespace: 'web' }], to: { namespace: 'shop', name: 'db', labels: { app: 'db' } }, ports: [5432] }],
+      egress: [],
+    });
+    const quiet = newChart();
+    new MeshPerimeter(quiet, 'perimeter', { publishIntents: false });
+    expect(ofKind(synthValid(quiet), 'ConfigMap')).toEqual([]);
+  });
+
+  it('verifies at synthesis that the objects allow exactly the declared flows', () => {
+    const build = (verifyOnSynth: boolean) => {
+      const chart = newChart();
+      const ns = new MeshNamespace(new MeshPerimeter(chart, 'perimeter', { verifyOnSynth }), 'shop');
+      ns.allow('a', { from: [Identity.namespace('web')], to: Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], declaredElsewhere: true }) });
+      // a hand-written policy beside the perimeter that opens the database to everyone
+      new ApiObject(chart, 'wide-open', {
+        apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',
+        metadata: { name: 'wide-open', namespace: 'shop' },
+        spec: { selector: { matchLabels: { app: 'db' } }, rules: [{}] },
+      });
+      return chart;
+    };
+    expect(() => synthValid(build(true))).toThrow(/\[test\/perimeter\] over-permission: shop\/\* -> shop\/db:5432 allowed, but no intent declares it. Fix: declare the flow/);
+    expect(only(synthValid(build(false)), 'AuthorizationPolicy', 'wide-open', 'shop').spec.rules).toEqual([{}]);
   });
 
   it('has the documented defaults', () => {

@@ -205,6 +205,9 @@ export class IntentGraph {
     this.coverage.set(namespace, { flavor, scope });
   }
 
+  /** Namespaces whose direct egress is blocked by kernel policy outside this app. */
+  public readonly kernelElsewhere = new Set<string>();
+
   /** The flavor of the kernel backstop covering a namespace, if any. */
   public coveredBy(namespace: string): string | undefined {
     return this.coverage.get(namespace)?.flavor;

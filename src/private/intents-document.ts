@@ -1,0 +1,50 @@
+import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
+
+/**
+ * The declared intent as a JSON document: what the verifier compares manifests with. Carried in the
+ * synthesized output as the ConfigMap `mesh-perimeter-intents` (root namespace), so a verifier that
+ * reads only YAML still knows what was meant.
+ */
+export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string): any {
+  return {
+    version: 1,
+    trustDomain,
+    rootNamespace,
+    namespaces: graph.namespaces.map((n) => n.name),
+    // namespaces whose direct egress kernel policy outside this app blocks
+    kernelElsewhere: [...graph.kernelElsewhere],
+    // workloads whose pods are created outside this app, so the verifier can still reason about them
+    workloads: graph.workloads.filter((w) => w.declaredElsewhere && w.labels).map((w) => ({
+      namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount ?? 'default', ports: w.containerPorts,
+    })),
+    flows: graph.intents.map((i) => ({
+      action: i.action,
+      from: i.sources.map(source),
+      ...(i.exceptSources.length > 0 ? { except: i.exceptSources.map(source) } : {}),
+      to: destination(i.destination),
+      ports: i.ports,
+      ...(i.http ? {
+        http: {
+          methods: i.http.methods, paths: i.http.paths, headers: i.http.headers,
+          ...(i.http.claims.length > 0 ? { claims: i.http.claims } : {}),
+          ...(i.http.jwt ? { issuer: i.http.jwt.issuer } : {}),
+        },
+      } : {}),
+    })),
+    egress: graph.egress.map((e) => ({ from: source(e.source), host: e.host.host, port: e.host.port, mode: e.mode })),
+  };
+}
+
+function destination(w: WorkloadNode): any {
+  return { namespace: w.namespace, name: w.name, ...(w.labels ? { labels: w.labels } : {}) };
+}
+
+function source(s: SourceIdentity): any {
+  if (s.workload) return { kind: 'workload', namespace: s.workload.namespace, name: s.workload.name, labels: s.workload.labels, serviceAccount: s.serviceAccount };
+  switch (s.kind) {
+    case 'serviceAccount': return { kind: 'serviceAccount', namespace: s.namespace, serviceAccount: s.serviceAccount, trustDomain: s.trustDomain };
+    case 'namespace': return { kind: 'namespace', namespace: s.namespace };
+    case 'any': return { kind: 'any' };
+    default: return s.cidrs ? { kind: 'cidrs', cidrs: s.cidrs } : { kind: 'outOfMesh', namespace: s.namespace, labels: s.podLabels };
+  }
+}

@@ -1,0 +1,32 @@
+import { ApiObject } from 'cdk8s';
+import { PerimeterVerifier } from '../verifier/perimeter-verifier';
+import { IntentGraph } from './intent-graph';
+import { intentsDocument } from './intents-document';
+
+interface PerimeterSettings {
+  readonly trustDomain: string;
+  readonly rootNamespace: string;
+  readonly enforcement: string;
+  readonly node: ApiObject['node'];
+}
+
+/**
+ * The synthesis-time proof: the objects of the whole app, read back as manifests by the verifier, allow
+ * exactly the perimeter's declared intents. Returns one message per disagreement that touches the
+ * perimeter's namespaces.
+ */
+export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph): string[] {
+  const manifests = perimeter.node.root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson());
+  // an AUDIT perimeter is checked for what it would enforce
+  const verifier = PerimeterVerifier.fromManifests(manifests, {
+    trustDomain: perimeter.trustDomain, rootNamespace: perimeter.rootNamespace, dryRunEnforced: perimeter.enforcement === 'AUDIT',
+  });
+  const comparison = verifier.compare(intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace));
+  const ours = new Set(graph.namespaces.map((n) => n.name));
+  const touches = (d: { from: string; to: string }) => ours.has(d.to.split('/')[0]) || (!d.to.includes('/') && ours.has(d.from.split('/')[0]));
+  const fix = 'Fix: declare the flow (SpiffeAllow / EgressPerimeter), or report the mismatch as a bug; set verifyOnSynth: false to skip this check';
+  return [
+    ...comparison.overPermission.filter(touches).map((d) => `over-permission: ${d.from} -> ${d.to}:${d.port} ${d.detail}. ${fix}`),
+    ...comparison.underPermission.filter(touches).map((d) => `under-permission: ${d.from} -> ${d.to}:${d.port} ${d.detail}. ${fix}`),
+  ];
+}

@@ -1,0 +1,168 @@
+import { Json, ManifestModel, PolicyObject } from './model';
+
+/** One end of a connection, as the kernel sees it. */
+export type Endpoint =
+  | { readonly kind: 'pod'; readonly namespace: string; readonly labels: Record<string, string>; readonly name: string }
+  | { readonly kind: 'external'; readonly ip: string; readonly host?: string; readonly sni?: string; readonly name: string };
+
+export interface SideVerdict {
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+/**
+ * Kubernetes NetworkPolicy and Cilium policy semantics. A pod is isolated in a direction when any
+ * policy selects it for that direction (a NetworkPolicy with that policy type, a Cilium policy with
+ * rules for it or `enableDefaultDeny`); it is then allowed what any selecting policy allows — Cilium
+ * enforces NetworkPolicies too, as a union with its own. `toFQDNs` counts only where a DNS rule lets
+ * Cilium's proxy see the lookups.
+ */
+export class KernelEvaluator {
+  constructor(private readonly model: ManifestModel) {}
+
+  /** The egress side at `from`, then the ingress side at `to`. */
+  public evaluate(from: Endpoint, to: Endpoint, port: number, protocol: 'TCP' | 'UDP' = 'TCP'): [SideVerdict, SideVerdict] {
+    return [this.side('egress', from, to, port, protocol), this.side('ingress', to, from, port, protocol)];
+  }
+
+  private side(direction: 'ingress' | 'egress', self: Endpoint, peer: Endpoint, port: number, protocol: string): SideVerdict {
+    const what = `${direction} ${direction === 'egress' ? 'from' : 'to'} ${self.name}`;
+    if (self.kind !== 'pod') return { allowed: true, reason: `${what}: outside the cluster, no policy applies` };
+    const type = direction === 'ingress' ? 'Ingress' : 'Egress';
+    const nps = this.model.networkPolicies.filter((p) => p.namespace === self.namespace && matchSelector(p.spec.podSelector, self.labels)
+      && (p.spec.policyTypes ?? ['Ingress', ...(p.spec.egress ? ['Egress'] : [])]).includes(type));
+    const ciliumLabels = this.ciliumLabels(self);
+    const cnps = this.model.ciliumPolicies.filter((p) => (p.kind === 'CiliumClusterwideNetworkPolicy' || p.namespace === self.namespace)
+      && matchSelector(p.spec.endpointSelector, ciliumLabels));
+    const enforcing = [...nps, ...cnps.filter((p) => p.spec.enableDefaultDeny?.[direction] ?? p.spec[direction] !== undefined)];
+    if (enforcing.length === 0) return { allowed: true, reason: `${what}: not isolated (no policy selects it for ${direction})` };
+
+    for (const p of nps) {
+      const rule = (p.spec[direction] ?? []).findIndex((r: Json) => {
+        const peers = direction === 'ingress' ? r.from : r.to;
+        return portsMatch(r.ports, port, protocol) && (peers === undefined || peers.some((pp: Json) => this.npPeerMatches(pp, p.namespace!, peer)));
+      });
+      if (rule >= 0) return { allowed: true, reason: `${what}: allowed by NetworkPolicy ${ref(p)} (${direction}[${rule}])` };
+    }
+    const dnsProxied = direction === 'egress' && cnps.some(hasDnsRule);
+    let fqdnIgnored: PolicyObject | undefined;
+    for (const p of cnps) {
+      const rules: Json[] = p.spec[direction] ?? [];
+      for (let i = 0; i < rules.length; i++) {
+        const m = this.ciliumRuleMatches(rules[i], direction, p, peer, port, protocol);
+        if (m === 'fqdn' && !dnsProxied) {
+          fqdnIgnored = p;
+          continue;
+        }
+        if (m) return { allowed: true, reason: `${what}: allowed by ${p.kind} ${ref(p)} (${direction}[${i}])` };
+      }
+    }
+    const isolatedBy = enforcing.map(ref).join(', ');
+    const fqdnNote = fqdnIgnored ? `; toFQDNs in ${ref(fqdnIgnored)} would match, but no DNS rule (rules.dns) lets Cilium learn the addresses` : '';
+    return { allowed: false, reason: `${what}: isolated by ${isolatedBy}; none allows ${peer.name} on ${protocol} ${port}${fqdnNote}` };
+  }
+
+  private nsLabels(ns: string): Record<string, string> {
+    return this.model.namespace(ns).labels;
+  }
+
+  private npPeerMatches(pp: Json, policyNs: string, peer: Endpoint): boolean {
+    if (pp.ipBlock) {
+      const ip = peer.kind === 'external' ? peer.ip : undefined;
+      return !!ip && inCidr(ip, pp.ipBlock.cidr) && !(pp.ipBlock.except ?? []).some((c: string) => inCidr(ip, c));
+    }
+    if (peer.kind !== 'pod') return false;
+    const nsOk = pp.namespaceSelector ? matchSelector(pp.namespaceSelector, this.nsLabels(peer.namespace)) : peer.namespace === policyNs;
+    return nsOk && (pp.podSelector ? matchSelector(pp.podSelector, peer.labels) : true);
+  }
+
+  private ciliumLabels(pod: { namespace: string; labels: Record<string, string> }): Record<string, string> {
+    const out: Record<string, string> = { 'k8s:io.kubernetes.pod.namespace': pod.namespace };
+    for (const [k, v] of Object.entries(pod.labels)) {
+      out[k] = v;
+      out[`k8s:${k}`] = v;
+    }
+    for (const [k, v] of Object.entries(this.nsLabels(pod.namespace))) out[`k8s:io.cilium.k8s.namespace.labels.${k}`] = v;
+    return out;
+  }
+
+  /** Whether a Cilium rule admits the peer: false, true, or 'fqdn' when only a toFQDNs selector matched. */
+  private ciliumRuleMatches(rule: Json, direction: string, policy: PolicyObject, peer: Endpoint, port: number, protocol: string): boolean | 'fqdn' {
+    const ingress = direction === 'ingress';
+    const endpoints: Json[] | undefined = ingress ? rule.fromEndpoints : rule.toEndpoints;
+    const entities: string[] = (ingress ? rule.fromEntities : rule.toEntities) ?? [];
+    const cidrs: string[] = (ingress ? rule.fromCIDR : rule.toCIDR) ?? [];
+    const cidrSets: Json[] = (ingress ? rule.fromCIDRSet : rule.toCIDRSet) ?? [];
+    const fqdns: Json[] = ingress ? [] : rule.toFQDNs ?? [];
+    let l3: boolean | 'fqdn' = false;
+    if (endpoints && peer.kind === 'pod') {
+      const labels = this.ciliumLabels(peer);
+      l3 = endpoints.some((sel) => {
+        const scoped = policy.kind === 'CiliumNetworkPolicy' && sel.matchLabels?.['k8s:io.kubernetes.pod.namespace'] === undefined;
+        return matchSelector(sel, labels) && (!scoped || peer.namespace === policy.namespace);
+      });
+    }
+    if (!l3 && peer.kind === 'external') {
+      l3 = entities.includes('world') || entities.includes('all')
+        || cidrs.some((c) => inCidr(peer.ip, c))
+        || cidrSets.some((s) => inCidr(peer.ip, s.cidr) && !(s.except ?? []).some((e: string) => inCidr(peer.ip, e)));
+      if (!l3 && peer.host && fqdns.some((f) => f.matchName === peer.host || (f.matchPattern && globMatch(f.matchPattern, peer.host!)))) l3 = 'fqdn';
+    }
+    if (!l3 && peer.kind === 'pod' && (entities.includes('cluster') || entities.includes('all'))) l3 = true;
+    // a rule with ports but no L3 selector admits any peer on those ports
+    const anyL3 = endpoints !== undefined || entities.length > 0 || cidrs.length > 0 || cidrSets.length > 0 || fqdns.length > 0;
+    if (!anyL3 && rule.toPorts) l3 = true;
+    if (!l3) return false;
+    if (!rule.toPorts) return l3;
+    const portOk = rule.toPorts.some((tp: Json) => (tp.ports ?? []).some((p: Json) => Number(p.port) === port && (!p.protocol || p.protocol === 'ANY' || p.protocol === protocol))
+      && (!tp.serverNames || (peer.kind === 'external' && !!peer.sni && tp.serverNames.some((n: string) => n === peer.sni || globMatch(n, peer.sni!)))));
+    return portOk ? l3 : false;
+  }
+}
+
+function hasDnsRule(p: PolicyObject): boolean {
+  return (p.spec.egress ?? []).some((r: Json) => (r.toPorts ?? []).some((tp: Json) => (tp.rules?.dns ?? []).length > 0));
+}
+
+function ref(p: PolicyObject): string {
+  return p.namespace ? `${p.namespace}/${p.name}` : p.name;
+}
+
+export function matchSelector(selector: Json, labels: Record<string, string>): boolean {
+  if (!selector) return true;
+  const ml = selector.matchLabels ?? {};
+  for (const [k, v] of Object.entries(ml)) if (labels[k] !== v) return false;
+  return (selector.matchExpressions ?? []).every((e: Json) => {
+    const has = e.key in labels;
+    switch (e.operator) {
+      case 'In': return has && e.values.includes(labels[e.key]);
+      case 'NotIn': return !has || !e.values.includes(labels[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+}
+
+function portsMatch(ports: Json[] | undefined, port: number, protocol: string): boolean {
+  if (!ports || ports.length === 0) return true;
+  return ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || Number(p.port) === port
+    || (p.endPort !== undefined && port >= Number(p.port) && port <= Number(p.endPort))));
+}
+
+export function globMatch(pattern: string, value: string): boolean {
+  if (pattern === '*') return true;
+  const re = new RegExp(`^${pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^.]*')}$`);
+  return re.test(value);
+}
+
+/** IPv4 CIDR membership; IPv6 compares exact addresses (the probe address) and ::/0. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const [base, bitsText] = cidr.split('/');
+  const bits = Number(bitsText ?? (base.includes(':') ? 128 : 32));
+  if (ip.includes(':') !== base.includes(':')) return false;
+  if (ip.includes(':')) return bits === 0 || ip === base;
+  const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  const block = 2 ** (32 - bits);
+  return Math.floor(toInt(ip) / block) === Math.floor(toInt(base) / block);
+}

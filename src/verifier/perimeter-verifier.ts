@@ -1,0 +1,592 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { parseAllDocuments } from 'yaml';
+import { authorize, AuthzVerdict, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor, waypointPolicies } from './istio';
+import { Endpoint, KernelEvaluator } from './kernel';
+import { Json, ManifestError, ManifestModel, PolicyObject, ServiceInfo, WorkloadInfo } from './model';
+
+/** Options for loading manifests into a `PerimeterVerifier`. */
+export interface VerifierOptions {
+  /**
+   * The mesh trust domain, for the principals of the workloads.
+   * @default - the one the manifests declare (intents ConfigMap), else "cluster.local"
+   */
+  readonly trustDomain?: string;
+  /**
+   * The mesh root namespace.
+   * @default - the one the manifests declare (intents ConfigMap), else "istio-system"
+   */
+  readonly rootNamespace?: string;
+  /**
+   * Kinds to skip even though they may affect reachability (the verifier refuses unknown kinds).
+   * @default - none
+   */
+  readonly ignoreKinds?: string[];
+  /**
+   * Evaluate dry-run AuthorizationPolicies as if they were enforced (to review an AUDIT perimeter).
+   * @default false
+   */
+  readonly dryRunEnforced?: boolean;
+}
+
+/** The request a check is about. Unset HTTP attributes mean "some request": conditions on them can be met. */
+export interface CheckOptions {
+  /** HTTP method. @default - any */
+  readonly method?: string;
+  /** HTTP path. @default - any */
+  readonly path?: string;
+  /** HTTP headers (lower-case names). @default - any */
+  readonly headers?: Record<string, string>;
+  /**
+   * Address the destination through its Service (how waypoints are reached); false dials the pod IP.
+   * @default - through a Service when one selects the workload and exposes the port
+   */
+  readonly viaService?: boolean;
+}
+
+/** One hop of a connection, at one layer, with the object that decided it. */
+export interface Hop {
+  /** `kernel`, `mtls`, `ztunnel`, `waypoint` or `proxy`. */
+  readonly layer: string;
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+/** Whether a connection gets through, hop by hop. */
+export interface Verdict {
+  readonly allowed: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly hops: Hop[];
+}
+
+/** A connection the manifests allow. */
+export interface Flow {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  /** The waypoint it passes through, if any. */
+  readonly via?: string;
+}
+
+/** A difference between the declared intents and what the manifests allow. */
+export interface Disagreement {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly detail: string;
+}
+
+/** The result of comparing declared intents with the manifests. */
+export interface Comparison {
+  /** Allowed by the manifests, declared by no intent. */
+  readonly overPermission: Disagreement[];
+  /** Declared, but blocked by the manifests (or, for a DENY, not blocked). */
+  readonly underPermission: Disagreement[];
+  /** Allowed by the mesh layer, blocked by the kernel layer (the layers disagree). */
+  readonly layerMismatch: Disagreement[];
+}
+
+/** Something wrong with an object by itself, e.g. a policy that references nothing. */
+export interface Finding {
+  /** `error` or `warning`. */
+  readonly severity: string;
+  /** `Kind namespace/name`. */
+  readonly object: string;
+  readonly message: string;
+}
+
+const WORLD_IP = '203.0.113.10';
+const KUBELET_PROBE_IP = '169.254.7.127';
+const ANY_POD = '*';
+
+/** A resolved end of a check. */
+interface Party {
+  readonly name: string;
+  readonly endpoint: Endpoint;
+  readonly workload?: WorkloadInfo;
+  readonly principal?: string;
+  readonly host?: string;
+  readonly note?: string;
+}
+
+/**
+ * Answers "can A reach B, and why" over manifests — synthesized or hand-written — across the mesh
+ * layer (ztunnel, waypoints, proxies, mTLS) and the kernel layer (NetworkPolicy, Cilium), and compares
+ * what they allow with the declared intents.
+ */
+export class PerimeterVerifier {
+  /** Verifies the objects of a chart. */
+  public static fromChart(chart: Chart, options: VerifierOptions = {}): PerimeterVerifier {
+    return PerimeterVerifier.fromManifests(chart.toJson(), options);
+  }
+
+  /** Verifies every ApiObject under a construct (e.g. a whole App), without running synthesis. */
+  public static fromConstruct(scope: IConstruct, options: VerifierOptions = {}): PerimeterVerifier {
+    const objects = scope.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson());
+    return PerimeterVerifier.fromManifests(objects, options);
+  }
+
+  /** Verifies the objects of a multi-document YAML text. */
+  public static fromYaml(yaml: string, options: VerifierOptions = {}): PerimeterVerifier {
+    const docs = parseAllDocuments(yaml);
+    for (const d of docs) {
+      if (d.errors.length > 0) throw new ManifestError(`unreadable YAML: ${d.errors[0].message}`);
+    }
+    return PerimeterVerifier.fromManifests(docs.map((d) => d.toJS()).filter((d) => d !== null && d !== undefined), options);
+  }
+
+  /** Verifies parsed manifest objects. */
+  public static fromManifests(manifests: any[], options: VerifierOptions = {}): PerimeterVerifier {
+    return new PerimeterVerifier(manifests, options);
+  }
+
+  /** The declared intents carried by the manifests (ConfigMap `mesh-perimeter-intents`), if any. */
+  public readonly intents?: any;
+  private readonly model: ManifestModel;
+  private readonly kernel: KernelEvaluator;
+  private readonly trustDomain: string;
+  private readonly policyCache = new Map<string, PolicyObject[]>();
+
+  private readonly dryRunEnforced: boolean;
+
+  private constructor(manifests: Json[], options: VerifierOptions) {
+    const probe = new ManifestModel([...manifests], { ignoreKinds: options.ignoreKinds });
+    this.intents = probe.intents;
+    const rootNamespace = options.rootNamespace ?? probe.intents?.rootNamespace ?? 'istio-system';
+    // namespaces the intents name as mesh identities are in the mesh, even when declared elsewhere
+    const meshNamespaces = [
+      ...(probe.intents?.namespaces ?? []),
+      ...[...(probe.intents?.flows ?? []).flatMap((f: Json) => f.from), ...(probe.intents?.egress ?? []).map((e: Json) => e.from)]
+        .filter((s: Json) => ['namespace', 'serviceAccount', 'workload'].includes(s.kind)).map((s: Json) => s.namespace),
+    ];
+    this.model = rootNamespace === probe.rootNamespace && meshNamespaces.length === 0 ? probe
+      : new ManifestModel([...manifests], { rootNamespace, ignoreKinds: options.ignoreKinds, meshNamespaces });
+    this.dryRunEnforced = options.dryRunEnforced ?? false;
+    this.trustDomain = options.trustDomain ?? probe.intents?.trustDomain ?? 'cluster.local';
+    this.kernel = new KernelEvaluator(this.model);
+  }
+
+  /**
+   * Whether `from` can reach `to` on `port`. `from` is `namespace/workload` (a controller name or an
+   * `app` label), an IP address, or `kubelet`; `to` is `namespace/workload` (the port is a container
+   * port, or a port of a Service that selects it) or an external host name.
+   */
+  public check(from: string, to: string, port: number, options: CheckOptions = {}): Verdict {
+    const src = this.party(from);
+    const dst = this.party(to);
+    const hops = dst.host ? this.egressHops(src, dst, port)
+      : dst.workload ? this.workloadHops(src, dst, port, options)
+        : [{ layer: 'routing', from: src.name, to: dst.name, port, allowed: true, reason: 'an address outside the cluster: ztunnel passes it straight through' }, this.kernelHop(src, dst, port)];
+    const notes = [src.note, dst.note].filter((n): n is string => !!n).map((reason) => ({ layer: 'model', from, to, port, allowed: true, reason }));
+    return { allowed: hops.every((h) => h.allowed), from: src.name, to: dst.name, port, hops: [...notes, ...hops] };
+  }
+
+  /**
+   * Every connection the manifests allow between declared workloads (and from an undeclared pod of each
+   * namespace and from outside the cluster), on the destinations' ports, plus the external hosts they
+   * declare. HTTP conditions count as satisfiable.
+   */
+  public matrix(): Flow[] {
+    return this.scan().flows;
+  }
+
+  /**
+   * Compares what the manifests allow with declared intents (by default, those the manifests carry):
+   * flows allowed but not declared, flows declared but blocked, and flows the mesh layer allows that
+   * the kernel blocks.
+   */
+  public compare(intents?: any): Comparison {
+    const declared = intents ?? this.intents;
+    const scan = this.scan();
+    if (!declared) return { overPermission: [], underPermission: [], layerMismatch: scan.mismatches };
+    // with intents, a declared flow the kernel blocks is under-permission; undeclared ones are defense in depth
+    const flows: Json[] = declared.flows ?? [];
+    const elsewhere = new Set<string>(declared.kernelElsewhere ?? []);
+    const over = scan.flows.filter((f) => !flows.some((d) => d.action === 'ALLOW' && this.covers(d, f))
+      && !(declared.egress ?? []).some((e: Json) => this.coversEgress(e, f))
+      && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0])))
+      .map((f) => ({ ...f, detail: `allowed${f.via ? ` via ${f.via}` : ''}, but no intent declares it` }));
+    const under: Disagreement[] = [];
+    for (const d of flows) {
+      for (const c of this.concrete(d)) {
+        const verdict = this.check(c.from, c.to, c.port, c.options);
+        const denied = verdict.hops.find((h) => !h.allowed);
+        if (d.action === 'ALLOW' && !verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: `declared, but ${denied!.reason}` });
+        if (d.action === 'DENY' && verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: 'declared DENY, but the request gets through' });
+      }
+    }
+    for (const e of declared.egress ?? []) {
+      for (const from of this.sourcesOf(e.from)) {
+        const verdict = this.check(from, e.host, e.port);
+        if (!verdict.allowed) under.push({ from, to: e.host, port: e.port, detail: `declared egress, but ${verdict.hops.find((h) => !h.allowed)!.reason}` });
+      }
+    }
+    return { overPermission: over, underPermission: under, layerMismatch: [] };
+  }
+
+  /** Objects that reference nothing (a selector, target or waypoint that does not exist). */
+  public findings(): Finding[] {
+    const out: Finding[] = [];
+    const m = this.model;
+    const selects = (ns: string | undefined, selector: Json) => m.workloads.some((w) => w.namespace === ns && matches(selector?.matchLabels, w.podLabels));
+    for (const p of m.authorizationPolicies) {
+      if (p.spec.selector && !selects(p.namespace, p.spec.selector)) {
+        out.push({ severity: 'error', object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `selector ${JSON.stringify(p.spec.selector.matchLabels)} matches no workload` });
+      }
+      for (const t of [...(p.spec.targetRefs ?? []), ...(p.spec.targetRef ? [p.spec.targetRef] : [])]) {
+        const found = t.kind === 'Service' ? m.services.some((s) => s.namespace === p.namespace && s.name === t.name)
+          : t.kind === 'ServiceEntry' ? m.serviceEntries.some((s) => s.namespace === p.namespace && s.name === t.name)
+            : t.kind === 'Gateway' ? m.gateways.some((g) => g.namespace === p.namespace && g.name === t.name)
+              : t.kind === 'GatewayClass' ? p.namespace === m.rootNamespace && t.name === 'istio-waypoint' : false;
+        if (!found) out.push({ severity: 'error', object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `targetRefs ${t.kind} ${t.name} does not exist (or cannot be attached from here)` });
+      }
+    }
+    for (const p of m.peerAuthentications) {
+      if (p.spec.selector && !selects(p.namespace, p.spec.selector)) out.push({ severity: 'error', object: `PeerAuthentication ${p.namespace}/${p.name}`, message: 'selector matches no workload' });
+    }
+    for (const p of m.networkPolicies) {
+      const sel = p.spec.podSelector?.matchLabels;
+      if (sel && Object.keys(sel).length > 0 && !selects(p.namespace, p.spec.podSelector)) {
+        out.push({ severity: 'error', object: `NetworkPolicy ${p.namespace}/${p.name}`, message: `podSelector ${JSON.stringify(sel)} matches no workload` });
+      }
+    }
+    for (const p of m.ciliumPolicies) {
+      const sel = p.spec.endpointSelector?.matchLabels;
+      if (p.namespace && sel && Object.keys(sel).length > 0 && !selects(p.namespace, p.spec.endpointSelector)) {
+        out.push({ severity: 'error', object: `${p.kind} ${p.namespace}/${p.name}`, message: `endpointSelector ${JSON.stringify(sel)} matches no workload` });
+      }
+    }
+    for (const target of [...m.services, ...m.serviceEntries]) {
+      const r = waypointFor(m, target);
+      if (!r.waypoint && r.reason.includes('does not exist')) out.push({ severity: 'error', object: `${'hosts' in target ? 'ServiceEntry' : 'Service'} ${target.namespace}/${target.name}`, message: r.reason });
+    }
+    return out;
+  }
+
+  // ---- parties ------------------------------------------------------------------------------------
+
+  private party(ref: string): Party {
+    if (ref === 'kubelet') return { name: 'kubelet', endpoint: { kind: 'external', ip: KUBELET_PROBE_IP, name: `kubelet (${KUBELET_PROBE_IP})` } };
+    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ref)) return { name: ref, endpoint: { kind: 'external', ip: ref, name: ref } };
+    const slash = ref.indexOf('/');
+    if (slash < 0) {
+      if (!ref.includes('.')) throw new ManifestError(`"${ref}" is neither namespace/workload, an IP address, an external host nor "kubelet"`);
+      return { name: ref, host: ref, endpoint: { kind: 'external', ip: WORLD_IP, host: ref, sni: ref, name: ref } };
+    }
+    const namespace = ref.slice(0, slash);
+    const name = ref.slice(slash + 1);
+    if (name === ANY_POD) {
+      const ns = this.model.namespace(namespace);
+      return {
+        name: ref, endpoint: { kind: 'pod', namespace, labels: {}, name: ref },
+        principal: ns.dataplane !== 'none' ? this.principal(namespace, 'default') : undefined,
+        workload: { id: ref, namespace, name, kind: 'Pod', podLabels: {}, serviceAccount: 'default', containerPorts: [], dataplane: ns.dataplane },
+      };
+    }
+    const w = this.model.findWorkload(namespace, name);
+    if (w) {
+      const inMesh = w.dataplane !== 'none' || w.kind === 'Waypoint' || w.kind === 'Gateway';
+      return { name: w.id, workload: w, endpoint: { kind: 'pod', namespace, labels: w.podLabels, name: w.id }, principal: inMesh ? this.principal(namespace, w.serviceAccount) : undefined };
+    }
+    const ns = this.model.namespace(namespace);
+    const assumed: WorkloadInfo = {
+      id: ref, namespace, name, kind: 'External', podLabels: { app: name }, serviceAccount: 'default', containerPorts: [], dataplane: ns.dataplane,
+    };
+    return {
+      name: ref, workload: assumed, endpoint: { kind: 'pod', namespace, labels: assumed.podLabels, name: ref },
+      principal: ns.dataplane !== 'none' ? this.principal(namespace, 'default') : undefined,
+      note: `${ref} is not declared in the manifests: assumed a pod labelled app=${name}, service account "default", ${ns.dataplane === 'none' ? 'outside the mesh' : `in the ${ns.dataplane} mesh`}`,
+    };
+  }
+
+  private principal(namespace: string, serviceAccount: string): string {
+    return `${this.trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+  }
+
+  private inMesh(p: Party): boolean {
+    return p.principal !== undefined;
+  }
+
+  // ---- paths --------------------------------------------------------------------------------------
+
+  private kernelHop(from: Party, to: Party, port: number, toEndpoint?: Endpoint): Hop {
+    const [egress, ingress] = this.kernel.evaluate(from.endpoint, toEndpoint ?? to.endpoint, port);
+    const reason = [egress, ingress].filter((s) => !s.allowed).map((s) => s.reason).join('; ')
+      || `${egress.reason}; ${ingress.reason}`;
+    return { layer: 'kernel', from: from.name, to: to.name, port, allowed: egress.allowed && ingress.allowed, reason };
+  }
+
+  private authzHop(layer: string, from: string, to: string, port: number, verdict: AuthzVerdict): Hop {
+    return { layer, from, to, port, allowed: verdict.allowed, reason: verdict.reason };
+  }
+
+  private workloadHops(src: Party, dst: Party, port: number, options: CheckOptions): Hop[] {
+    const w = dst.workload!;
+    const resolved = this.destinationPort(w, port);
+    if (!resolved) {
+      return [{ layer: 'model', from: src.name, to: dst.name, port, allowed: false, reason: `${dst.name} does not listen on ${port} (container ports ${w.containerPorts.join(', ') || 'unknown'}) and no Service of it exposes ${port}` }];
+    }
+    const { containerPort, service, servicePort } = resolved;
+    const ctx = (principal: string | undefined, p: number): RequestContext => ({
+      principal, port: p, ip: src.endpoint.kind === 'external' ? src.endpoint.ip : undefined,
+      method: options.method, path: options.path, headers: options.headers,
+    });
+
+    if (src.name === 'kubelet') return [this.kernelHop(src, dst, containerPort)];
+    if (w.kind === 'Gateway' || w.kind === 'Waypoint') {
+      const policies = selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: w.name }]);
+      return [
+        this.kernelHop(src, dst, containerPort),
+        this.authzHop('proxy', src.name, dst.name, containerPort, this.authorize(policies, ctx(src.principal, containerPort), 'proxy', `gateway ${w.id}`)),
+      ];
+    }
+    if (w.dataplane === 'none') {
+      return [this.kernelHop(src, dst, containerPort), { layer: 'mesh', from: src.name, to: dst.name, port: containerPort, allowed: true, reason: `${dst.name} is not in the mesh: no authorization applies` }];
+    }
+    if (!this.inMesh(src)) {
+      // plaintext: straight to the pod, where STRICT mTLS rejects it before any policy
+      const mtls = mtlsMode(this.model, w, containerPort);
+      const hops: Hop[] = [
+        this.kernelHop(src, dst, containerPort),
+        { layer: 'mtls', from: src.name, to: dst.name, port: containerPort, allowed: mtls.mode !== 'STRICT', reason: `plaintext to ${dst.name}:${containerPort}: ${mtls.reason}` },
+      ];
+      const enforcer = w.dataplane === 'sidecar' ? 'proxy' : 'ztunnel';
+      hops.push(this.authzHop(enforcer, src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(undefined, containerPort), enforcer, `${enforcer} at ${w.id}`)));
+      return hops;
+    }
+    if (w.dataplane === 'sidecar') {
+      return [
+        this.kernelHop(src, dst, containerPort),
+        this.authzHop('proxy', src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'proxy', `sidecar of ${w.id}`)),
+      ];
+    }
+    const viaService = (options.viaService ?? true) && service !== undefined;
+    const route = viaService ? waypointFor(this.model, service!) : { reason: 'dialled by pod IP: no Service waypoint' };
+    const waypoint = 'waypoint' in route ? route.waypoint : undefined;
+    if (!waypoint) {
+      return [
+        this.kernelHop(src, dst, 15008),
+        this.authzHop('ztunnel', src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (${route.reason})`)),
+      ];
+    }
+    const wp = this.party(waypoint.id);
+    return [
+      this.kernelHop(src, wp, 15008),
+      this.authzHop('waypoint', src.name, wp.name, servicePort!, this.authorize(
+        waypointPolicies(this.model, waypoint, { kind: 'Service', namespace: service!.namespace, name: service!.name }),
+        ctx(src.principal, servicePort!), 'waypoint', `waypoint ${waypoint.id} for Service ${service!.namespace}/${service!.name}`)),
+      this.kernelHop(wp, dst, 15008),
+      this.authzHop('ztunnel', wp.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(wp.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (from the waypoint)`)),
+    ];
+  }
+
+  private egressHops(src: Party, dst: Party, port: number): Hop[] {
+    const host = dst.host!;
+    const se = serviceEntryFor(this.model, host, port);
+    const route = se ? waypointFor(this.model, se.entry) : undefined;
+    if (!se || !route?.waypoint || !this.inMesh(src)) {
+      const why = !se ? 'no ServiceEntry: ztunnel passes unknown destinations straight through (ambient has no registry-only mode)'
+        : !this.inMesh(src) ? `${src.name} is not in the mesh: nothing routes it to a waypoint` : `ServiceEntry ${se.entry.namespace}/${se.entry.name}: ${route!.reason}`;
+      return [{ layer: 'routing', from: src.name, to: host, port, allowed: true, reason: why }, this.kernelHop(src, dst, port)];
+    }
+    const waypoint = route.waypoint;
+    const wp = this.party(waypoint.id);
+    const tls = se.entry.ports.find((p) => p.number === port)?.protocol;
+    const sni = tls === 'TLS' || tls === 'HTTPS' ? host : undefined;
+    return [
+      this.kernelHop(src, wp, 15008),
+      this.authzHop('waypoint', src.name, wp.name, port, this.authorize(
+        waypointPolicies(this.model, waypoint, { kind: 'ServiceEntry', namespace: se.entry.namespace, name: se.entry.name }),
+        { principal: src.principal, port, sni }, 'waypoint', `egress waypoint ${waypoint.id} for ServiceEntry ${se.entry.namespace}/${se.entry.name}`)),
+      this.kernelHop(wp, dst, se.targetPort),
+    ];
+  }
+
+  /** The container port, and the Service (and its port) that reaches it, for a port named in a check. */
+  private destinationPort(w: WorkloadInfo, port: number): { containerPort: number; service?: ServiceInfo; servicePort?: number } | undefined {
+    const services = this.model.servicesOf(w);
+    if (w.containerPorts.includes(port) || w.containerPorts.length === 0) {
+      for (const s of services) {
+        const sp = s.ports.find((p) => Number(p.targetPort) === port);
+        if (sp) return { containerPort: port, service: s, servicePort: sp.port };
+      }
+      return { containerPort: port };
+    }
+    for (const s of services) {
+      const sp = s.ports.find((p) => p.port === port && typeof p.targetPort === 'number');
+      if (sp) return { containerPort: Number(sp.targetPort), service: s, servicePort: port };
+    }
+    return undefined;
+  }
+
+  private authorize(policies: PolicyObject[], ctx: RequestContext, enforcer: 'ztunnel' | 'waypoint' | 'proxy', where: string): AuthzVerdict {
+    return authorize(policies, ctx, enforcer, where, this.dryRunEnforced);
+  }
+
+  private policies(w: WorkloadInfo): PolicyObject[] {
+    let cached = this.policyCache.get(w.id);
+    if (!cached) {
+      cached = selectorPolicies(this.model, w);
+      this.policyCache.set(w.id, cached);
+    }
+    return cached;
+  }
+
+  // ---- matrix and comparison -------------------------------------------------------------------
+
+  private scanned?: { flows: Flow[]; mismatches: Disagreement[] };
+
+  private scan(): { flows: Flow[]; mismatches: Disagreement[] } {
+    if (this.scanned) return this.scanned;
+    const flows: Flow[] = [];
+    const mismatches: Disagreement[] = [];
+    const apps = this.model.workloads.filter((w) => w.kind !== 'Waypoint');
+    const namespaces = [...new Set([...this.model.namespaces.keys(), ...apps.map((w) => w.namespace)])].sort();
+    const sources = [...apps.map((w) => w.id), ...namespaces.map((n) => `${n}/${ANY_POD}`), WORLD_IP];
+    const record = (from: string, to: string, port: number) => {
+      const v = this.check(from, to, port);
+      if (v.allowed) {
+        const via = v.hops.find((h) => h.layer === 'waypoint')?.to;
+        flows.push({ from, to, port, ...(via ? { via } : {}) });
+      } else if (v.hops.some((h) => h.allowed && h.reason.includes(': allowed by AuthorizationPolicy'))
+        && v.hops.every((h) => h.allowed || h.layer === 'kernel') && this.party(from).principal !== undefined) {
+        mismatches.push({ from, to, port, detail: `the mesh layer allows it, the kernel blocks it: ${v.hops.find((h) => !h.allowed)!.reason}` });
+      }
+    };
+    for (const dst of apps) {
+      for (const port of dst.containerPorts) {
+        for (const from of sources) if (from !== dst.id) record(from, dst.id, port);
+      }
+    }
+    const external = this.externalHosts();
+    for (const { host, port } of external) {
+      for (const from of sources) if (from !== WORLD_IP) record(from, host, port);
+    }
+    // dialling an external address directly, skipping DNS and any ServiceEntry: only the kernel stops it
+    for (const port of [...new Set(external.map((e) => e.port))]) {
+      for (const from of sources) if (from !== WORLD_IP) record(from, WORLD_IP, port);
+    }
+    this.scanned = { flows, mismatches };
+    return this.scanned;
+  }
+
+  /** External hosts the manifests or intents name: ServiceEntry hosts, Cilium toFQDNs names, declared egress. */
+  private externalHosts(): { host: string; port: number }[] {
+    const out = new Map<string, { host: string; port: number }>();
+    const add = (host: string, port: number) => {
+      if (!host.includes('*')) out.set(`${host}:${port}`, { host, port });
+    };
+    for (const se of this.model.serviceEntries) for (const h of se.hosts) for (const p of se.ports) add(h, p.number);
+    for (const p of this.model.ciliumPolicies) {
+      for (const r of p.spec.egress ?? []) {
+        for (const f of r.toFQDNs ?? []) if (f.matchName) for (const tp of r.toPorts ?? []) for (const pp of tp.ports ?? []) add(f.matchName, Number(pp.port));
+      }
+    }
+    for (const e of this.intents?.egress ?? []) add(e.host, e.port);
+    return [...out.values()];
+  }
+
+  /** Whether a declared ALLOW flow covers a flow of the matrix. */
+  private covers(d: Json, f: Flow): boolean {
+    const dst = this.model.findWorkload(...splitRef(f.to));
+    if (!dst || !this.destinationMatches(d.to, dst)) return false;
+    if (d.ports?.length && !d.ports.includes(f.port) && !this.servicePortsOf(dst, d.ports).includes(f.port)) return false;
+    return (d.from ?? []).some((s: Json) => this.sourceMatches(s, f.from)) && !(d.except ?? []).some((s: Json) => this.sourceMatches(s, f.from));
+  }
+
+  private coversEgress(e: Json, f: Flow): boolean {
+    return f.to === e.host && f.port === e.port && this.sourceMatches(e.from, f.from);
+  }
+
+  private destinationMatches(to: Json, w: WorkloadInfo): boolean {
+    if (to.namespace !== w.namespace) return false;
+    if (!to.labels) return true;
+    return w.name === to.name || matches(to.labels, w.podLabels);
+  }
+
+  private servicePortsOf(w: WorkloadInfo, containerPorts: number[]): number[] {
+    return this.model.servicesOf(w).flatMap((s) => s.ports.filter((p) => containerPorts.includes(Number(p.targetPort))).map((p) => p.port));
+  }
+
+  /** Whether a declared source covers a matrix source (`namespace/workload`, `namespace/*` or an IP). */
+  private sourceMatches(s: Json, from: string): boolean {
+    if (/^\d/.test(from)) return s.kind === 'cidrs';
+    const [namespace, name] = splitRef(from);
+    const w = name === ANY_POD ? undefined : this.model.findWorkload(namespace, name);
+    const inMesh = w ? w.dataplane !== 'none' || w.kind === 'Gateway' : this.model.namespace(namespace).dataplane !== 'none';
+    switch (s.kind) {
+      case 'any': return inMesh;
+      case 'namespace': return inMesh && s.namespace === namespace;
+      case 'workload': return !!w && s.namespace === namespace && (s.name === w.name || (!!s.labels && matches(s.labels, w.podLabels)));
+      case 'serviceAccount': return !!w && inMesh && s.namespace === namespace && s.serviceAccount === w.serviceAccount && (s.trustDomain ?? this.trustDomain) === this.trustDomain;
+      case 'outOfMesh': return !inMesh && s.namespace === namespace && !!w && matches(s.labels, w.podLabels);
+      default: return false;
+    }
+  }
+
+  /** Concrete checks for a declared flow: each source workload, the destination, each port, one matching request. */
+  private concrete(d: Json): { from: string; to: string; port: number; options: CheckOptions }[] {
+    const dsts = this.model.workloads.filter((w) => w.kind !== 'Waypoint' && this.destinationMatches(d.to, w));
+    const options = requestFor(d.http);
+    const out: { from: string; to: string; port: number; options: CheckOptions }[] = [];
+    for (const dst of dsts) {
+      const ports: number[] = d.ports?.length ? d.ports : dst.containerPorts;
+      for (const s of d.from ?? []) {
+        for (const from of this.sourcesOf(s)) {
+          if (from === dst.id) continue;
+          for (const port of ports) out.push({ from, to: dst.id, port, options });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Concrete sources for a declared source: its workloads, or a stand-in pod or address. */
+  private sourcesOf(s: Json): string[] {
+    const mesh = this.model.workloads.filter((w) => w.kind !== 'Waypoint');
+    switch (s.kind) {
+      case 'workload': return [this.model.findWorkload(s.namespace, s.name)?.id ?? `${s.namespace}/${s.name}`];
+      case 'serviceAccount': {
+        const ws = mesh.filter((w) => w.namespace === s.namespace && w.serviceAccount === s.serviceAccount);
+        return ws.length > 0 ? ws.map((w) => w.id) : [];
+      }
+      case 'namespace': return [`${s.namespace}/${ANY_POD}`];
+      case 'outOfMesh': {
+        const ws = mesh.filter((w) => w.namespace === s.namespace && matches(s.labels, w.podLabels));
+        return ws.length > 0 ? ws.map((w) => w.id) : [`${s.namespace}/${s.labels.app ?? Object.values(s.labels)[0]}`];
+      }
+      case 'cidrs': return [s.cidrs.includes('0.0.0.0/0') ? WORLD_IP : s.cidrs[0].split('/')[0]];
+      default: return [];
+    }
+  }
+}
+
+function splitRef(ref: string): [string, string] {
+  const i = ref.indexOf('/');
+  return [ref.slice(0, i), ref.slice(i + 1)];
+}
+
+function matches(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+/** One request that meets a declared flow's HTTP conditions. */
+function requestFor(http: Json | undefined): CheckOptions {
+  if (!http) return {};
+  const concretePath = (p: string) => p.replace(/\{\*\*?\}/g, 'x').replace(/^\*/, '/x').replace(/\*$/, 'x');
+  const headers: Record<string, string> = {};
+  for (const h of http.headers ?? []) {
+    const value = (h.values ?? []).find((v: string) => !v.includes('*'));
+    headers[h.name] = value ?? (h.values ? 'present' : 'other');
+  }
+  return {
+    method: http.methods?.[0],
+    path: http.paths?.[0] ? concretePath(http.paths[0]) : undefined,
+    headers: Object.keys(headers).length > 0 ? headers : undefined,
+  };
+}
