@@ -8,14 +8,14 @@ import { IstioVersion } from './istio-version';
 import { KernelFlavor } from './kernel-flavor';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
-import { GATEWAY_API_GROUP, WAYPOINT_GATEWAY_CLASS } from './private/istio';
 import { intentsDocument } from './private/intents-document';
+import { GATEWAY_API_GROUP, WAYPOINT_GATEWAY_CLASS } from './private/istio';
 import { perimeterLabels } from './private/metadata';
-import { verifyPerimeter } from './private/synth-check';
 import { allowNothing, checkZtunnelDryRun } from './private/policies';
 import {
   DEFAULT_ISTIO_VERSION, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, MeshSettings, registerPerimeter,
 } from './private/settings';
+import { verifyPerimeter } from './private/synth-check';
 import { checkDnsLabel, checkPort, checkSelector, checkTrustDomain } from './private/validation';
 
 /** Props for `MeshPerimeter`. */

@@ -63,7 +63,7 @@ function expectedHops(): Set<string> {
 const inCovered = (e: Endpoint) => 'namespace' in e && ['shop', 'web'].includes(e.namespace);
 
 function checkAgreement(manifests: any[]): string[] {
-  const model = new KernelModel(manifests, { 'monitoring': {}, 'istio-system': {}, 'kube-system': {} });
+  const model = new KernelModel(manifests);
   const endpoints: Record<string, Endpoint> = { ...P, WORLD };
   const expected = expectedHops();
   const wrong: string[] = [];

@@ -39,7 +39,10 @@ describe('MeshPerimeter', () => {
     ns.allow('a', { from: [Identity.namespace('web')], to: Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], declaredElsewhere: true }) });
     const doc = JSON.parse(only(synthValid(chart), 'ConfigMap', 'mesh-perimeter-intents', 'istio-system').data['intents.json']);
     expect(doc).toMatchObject({
-      version: 1, trustDomain: 'corp.example', rootNamespace: 'istio-system', namespaces: ['shop'],
+      version: 1,
+      trustDomain: 'corp.example',
+      rootNamespace: 'istio-system',
+      namespaces: ['shop'],
       workloads: [{ namespace: 'shop', name: 'db', labels: { app: 'db' }, serviceAccount: 'default', ports: [5432] }],
       flows: [{ action: 'ALLOW', from: [{ kind: 'namespace', namespace: 'web' }], to: { namespace: 'shop', name: 'db', labels: { app: 'db' } }, ports: [5432] }],
       egress: [],
@@ -56,7 +59,8 @@ describe('MeshPerimeter', () => {
       ns.allow('a', { from: [Identity.namespace('web')], to: Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], declaredElsewhere: true }) });
       // a hand-written policy beside the perimeter that opens the database to everyone
       new ApiObject(chart, 'wide-open', {
-        apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy',
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
         metadata: { name: 'wide-open', namespace: 'shop' },
         spec: { selector: { matchLabels: { app: 'db' } }, rules: [{}] },
       });

@@ -25,7 +25,9 @@ export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNam
       ports: i.ports,
       ...(i.http ? {
         http: {
-          methods: i.http.methods, paths: i.http.paths, headers: i.http.headers,
+          methods: i.http.methods,
+          paths: i.http.paths,
+          headers: i.http.headers,
           ...(i.http.claims.length > 0 ? { claims: i.http.claims } : {}),
           ...(i.http.jwt ? { issuer: i.http.jwt.issuer } : {}),
         },

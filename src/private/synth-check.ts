@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
-import { PerimeterVerifier } from '../verifier/perimeter-verifier';
 import { IntentGraph } from './intent-graph';
 import { intentsDocument } from './intents-document';
+import { PerimeterVerifier } from '../verifier/perimeter-verifier';
 
 interface PerimeterSettings {
   readonly trustDomain: string;

@@ -47,9 +47,11 @@ export function mermaid(flows: Flow[]): string {
 export function dot(flows: Flow[]): string {
   const q = (s: string) => JSON.stringify(s);
   const groups = new Map<string, Set<string>>();
-  for (const f of flows) for (const n of [f.from, f.to]) {
-    const g = n.includes('/') ? n.split('/')[0] : 'external';
-    groups.set(g, (groups.get(g) ?? new Set()).add(n));
+  for (const f of flows) {
+    for (const n of [f.from, f.to]) {
+      const g = n.includes('/') ? n.split('/')[0] : 'external';
+      groups.set(g, (groups.get(g) ?? new Set()).add(n));
+    }
   }
   const lines = ['digraph perimeter {', '  rankdir=LR;'];
   [...groups].sort().forEach(([g, ns], i) => {

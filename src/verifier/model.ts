@@ -146,8 +146,13 @@ export class ManifestModel {
     // workloads the intents declare as created elsewhere: their pods exist, just not in these manifests
     for (const w of this.intents?.workloads ?? []) {
       this.addWorkload({
-        id: `${w.namespace}/${w.name}`, namespace: w.namespace, name: w.name, kind: 'External', podLabels: w.labels,
-        serviceAccount: w.serviceAccount, containerPorts: w.ports ?? [],
+        id: `${w.namespace}/${w.name}`,
+        namespace: w.namespace,
+        name: w.name,
+        kind: 'External',
+        podLabels: w.labels,
+        serviceAccount: w.serviceAccount,
+        containerPorts: w.ports ?? [],
         dataplane: w.labels['gateway.networking.k8s.io/gateway-name'] ? 'none' : this.namespace(w.namespace).dataplane,
       });
     }

@@ -283,7 +283,8 @@ export class PerimeterVerifier {
     if (name === ANY_POD) {
       const ns = this.model.namespace(namespace);
       return {
-        name: ref, endpoint: { kind: 'pod', namespace, labels: {}, name: ref },
+        name: ref,
+        endpoint: { kind: 'pod', namespace, labels: {}, name: ref },
         principal: ns.dataplane !== 'none' ? this.principal(namespace, 'default') : undefined,
         workload: { id: ref, namespace, name, kind: 'Pod', podLabels: {}, serviceAccount: 'default', containerPorts: [], dataplane: ns.dataplane },
       };
@@ -298,7 +299,9 @@ export class PerimeterVerifier {
       id: ref, namespace, name, kind: 'External', podLabels: { app: name }, serviceAccount: 'default', containerPorts: [], dataplane: ns.dataplane,
     };
     return {
-      name: ref, workload: assumed, endpoint: { kind: 'pod', namespace, labels: assumed.podLabels, name: ref },
+      name: ref,
+      workload: assumed,
+      endpoint: { kind: 'pod', namespace, labels: assumed.podLabels, name: ref },
       principal: ns.dataplane !== 'none' ? this.principal(namespace, 'default') : undefined,
       note: `${ref} is not declared in the manifests: assumed a pod labelled app=${name}, service account "default", ${ns.dataplane === 'none' ? 'outside the mesh' : `in the ${ns.dataplane} mesh`}`,
     };
@@ -333,8 +336,12 @@ export class PerimeterVerifier {
     }
     const { containerPort, service, servicePort } = resolved;
     const ctx = (principal: string | undefined, p: number): RequestContext => ({
-      principal, port: p, ip: src.endpoint.kind === 'external' ? src.endpoint.ip : undefined,
-      method: options.method, path: options.path, headers: options.headers,
+      principal,
+      port: p,
+      ip: src.endpoint.kind === 'external' ? src.endpoint.ip : undefined,
+      method: options.method,
+      path: options.path,
+      headers: options.headers,
     });
 
     if (src.name === 'kubelet') return [this.kernelHop(src, dst, containerPort)];

@@ -2,7 +2,7 @@
  * Kernel reachability over synthesized manifests, for tests: the verifier's NetworkPolicy and Cilium
  * evaluator, read independently of the emitters that wrote the policies.
  */
-import { Endpoint, KernelEvaluator } from '../../src/verifier/kernel';
+import { Endpoint as KernelEndpoint, KernelEvaluator } from '../../src/verifier/kernel';
 import { ManifestModel } from '../../src/verifier/model';
 
 export interface Pod {
@@ -15,6 +15,8 @@ export interface External {
   readonly host?: string;
   readonly sni?: string;
 }
+
+export type Endpoint = Pod | External;
 
 export class KernelModel {
   private readonly evaluator: KernelEvaluator;
@@ -31,7 +33,7 @@ export class KernelModel {
   }
 }
 
-function endpoint(e: Pod | External): Endpoint {
+function endpoint(e: Pod | External): KernelEndpoint {
   if ('namespace' in e) return { kind: 'pod', namespace: e.namespace, labels: e.labels, name: `${e.namespace}/${JSON.stringify(e.labels)}` };
   return { kind: 'external', ip: e.ip, host: e.host, sni: e.sni, name: e.host ?? e.ip };
 }
