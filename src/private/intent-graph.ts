@@ -152,6 +152,9 @@ export interface WaypointRef {
  * The emitters derive every layer from it, and the verifier compares manifests against it.
  */
 export class IntentGraph {
+  /** Namespaces whose direct egress is blocked by kernel policy outside this app. */
+  public readonly kernelElsewhere = new Set<string>();
+
   private readonly namespaceNodes = new Map<string, NamespaceNode>();
   private readonly workloadNodes = new Map<string, { node: WorkloadNode; origin: IConstruct }>();
   private readonly intentList: Intent[] = [];
@@ -204,9 +207,6 @@ export class IntentGraph {
     }
     this.coverage.set(namespace, { flavor, scope });
   }
-
-  /** Namespaces whose direct egress is blocked by kernel policy outside this app. */
-  public readonly kernelElsewhere = new Set<string>();
 
   /** The flavor of the kernel backstop covering a namespace, if any. */
   public coveredBy(namespace: string): string | undefined {

@@ -60,7 +60,8 @@ function prepare(rule: Json, enforcer: Enforcer, action: string): Json | undefin
   if (enforcer !== 'ztunnel' || !hasL7(rule)) return rule;
   if (action === 'ALLOW') return undefined;
   const from = (rule.from ?? []).map((f: Json) => ({ source: strip(f.source, L7_SOURCE) })).filter((f: Json) => Object.keys(f.source).length > 0);
-  const to = (rule.to ?? []).map((t: Json) => ({ operation: strip(t.operation, L7_OPERATION) })).filter((t: Json) => Object.keys(t.operation).length > 0);
+  const to = (rule.to ?? []).map((t: Json) => ({ operation: strip(t.operation, L7_OPERATION) }))
+    .filter((t: Json) => Object.keys(t.operation).length > 0);
   const when = (rule.when ?? []).filter((w: Json) => L4_WHEN.has(w.key));
   if (from.length === 0 && to.length === 0 && when.length === 0) return undefined;
   return { ...(from.length ? { from } : {}), ...(to.length ? { to } : {}), ...(when.length ? { when } : {}) };

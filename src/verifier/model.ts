@@ -243,7 +243,8 @@ function controllerInfo(m: Json, model: ManifestModel): WorkloadInfo | undefined
     kind: m.kind,
     podLabels,
     serviceAccount: spec.serviceAccountName ?? spec.serviceAccount ?? 'default',
-    containerPorts: [...new Set<number>((spec.containers ?? []).flatMap((c: Json) => (c.ports ?? []).map((p: Json) => p.containerPort)))].sort((a, b) => a - b),
+    containerPorts: [...new Set<number>((spec.containers ?? []).flatMap((c: Json) => (c.ports ?? []).map((p: Json) => p.containerPort)))]
+      .sort((a, b) => a - b),
     dataplane,
   };
 }

@@ -153,6 +153,7 @@ export class PerimeterVerifier {
   private readonly policyCache = new Map<string, PolicyObject[]>();
 
   private readonly dryRunEnforced: boolean;
+  private scanned?: { flows: Flow[]; mismatches: Disagreement[] };
 
   private constructor(manifests: Json[], options: VerifierOptions) {
     const probe = new ManifestModel([...manifests], { ignoreKinds: options.ignoreKinds });
@@ -233,7 +234,8 @@ export class PerimeterVerifier {
   public findings(): Finding[] {
     const out: Finding[] = [];
     const m = this.model;
-    const selects = (ns: string | undefined, selector: Json) => m.workloads.some((w) => w.namespace === ns && matches(selector?.matchLabels, w.podLabels));
+    const selects = (ns: string | undefined, selector: Json) =>
+      m.workloads.some((w) => w.namespace === ns && matches(selector?.matchLabels, w.podLabels));
     for (const p of m.authorizationPolicies) {
       if (p.spec.selector && !selects(p.namespace, p.spec.selector)) {
         out.push({ severity: 'error', object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `selector ${JSON.stringify(p.spec.selector.matchLabels)} matches no workload` });
@@ -446,8 +448,6 @@ export class PerimeterVerifier {
 
   // ---- matrix and comparison -------------------------------------------------------------------
 
-  private scanned?: { flows: Flow[]; mismatches: Disagreement[] };
-
   private scan(): { flows: Flow[]; mismatches: Disagreement[] } {
     if (this.scanned) return this.scanned;
     const flows: Flow[] = [];
@@ -491,7 +491,8 @@ export class PerimeterVerifier {
     for (const se of this.model.serviceEntries) for (const h of se.hosts) for (const p of se.ports) add(h, p.number);
     for (const p of this.model.ciliumPolicies) {
       for (const r of p.spec.egress ?? []) {
-        for (const f of r.toFQDNs ?? []) if (f.matchName) for (const tp of r.toPorts ?? []) for (const pp of tp.ports ?? []) add(f.matchName, Number(pp.port));
+        const ports: number[] = (r.toPorts ?? []).flatMap((tp: Json) => (tp.ports ?? []).map((pp: Json) => Number(pp.port)));
+        for (const f of r.toFQDNs ?? []) if (f.matchName) ports.forEach((port) => add(f.matchName, port));
       }
     }
     for (const e of this.intents?.egress ?? []) add(e.host, e.port);
