@@ -67,6 +67,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/istio@3.0.1',
     '@kubernetes-models/gateway-api@2.0.0',
     '@kubernetes-models/cilium@4.0.0',
+    'fast-check@^4.10.0',
+    '@stryker-mutator/core@9.6.1',
+    '@stryker-mutator/vitest-runner@9.6.1',
   ],
 });
 
@@ -125,7 +128,18 @@ project.addTask('example', {
   exec: 'node scripts/synth-examples.mjs',
 });
 
-project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/', 'test/.generated/');
-project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', '.ci/');
+project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/', 'test/.generated/', '.stryker-tmp/', 'reports/');
+
+// ---- Benchmark (a script that prints numbers, not a test) and mutation testing (Stryker) ----
+project.addTask('bench', {
+  description: 'Synthesize perimeters of 100 / 1,000 / 10,000 workloads and print time, memory, object counts and verifier timings',
+  steps: [{ spawn: 'compile' }, { exec: 'node scripts/bench.mjs', receiveArgs: true }],
+});
+project.addTask('mutation', {
+  description: 'Mutation testing of src/ with Stryker and the vitest runner (report in reports/mutation/)',
+  env: { FC_NUM_RUNS: '25' },
+  exec: 'stryker run',
+});
+project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', '.ci/', 'stryker.config.json', 'docs/', 'reports/');
 
 project.synth();

@@ -107,6 +107,8 @@ export class Identity {
     return new Identity({ kind: 'serviceAccount', trustDomain: m[1], namespace: m[2], serviceAccount: m[3], foreign, spiffeId: id });
   }
 
+  private readonly resolved = new WeakMap<MeshSettings, SourceIdentity>();
+
   private constructor(private readonly spec: IdentitySpec) {}
 
   /** A readable form, e.g. `sa:shop/frontend`, `ns:shop`, `any-authenticated`, `spiffe://…`. */
@@ -127,6 +129,15 @@ export class Identity {
    * @internal
    */
   public _resolve(scope: IConstruct, settings: MeshSettings): SourceIdentity {
+    // resolved once per perimeter: the trust domain is the only setting it depends on
+    const cached = this.resolved.get(settings);
+    if (cached) return cached;
+    const resolved = this.resolveIn(scope, settings);
+    this.resolved.set(settings, resolved);
+    return resolved;
+  }
+
+  private resolveIn(scope: IConstruct, settings: MeshSettings): SourceIdentity {
     const s = this.spec;
     if (s.problem) throw invalidValue(scope, s.problem.what, s.problem.value, s.problem.expected, s.problem.fix);
     if (s.kind === 'any') return { kind: 'any', text: this.toString() };

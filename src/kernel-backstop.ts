@@ -95,7 +95,7 @@ export class KernelBackstop extends Construct {
       onIntent: (i) => this.onIntent(i),
       onEgress: (e) => this.onEgress(e),
       onWaypoint: (d, wp) => {
-        if (wp && this.settings.graph.intents.some((i) => i.destination.key === d.key && servesMesh(i))) this.ensureWaypoint(wp);
+        if (wp && this.settings.graph.intentsTo(d.key).some(servesMesh)) this.ensureWaypoint(wp);
       },
     };
     this.settings.graph.subscribe(listener);

@@ -8,7 +8,7 @@ import { IstioVersion } from './istio-version';
 import { KernelFlavor } from './kernel-flavor';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
-import { intentsDocument } from './private/intents-document';
+import { INTENTS_LIMIT, intentsDocument, intentsPayload } from './private/intents-document';
 import { GATEWAY_API_GROUP, WAYPOINT_GATEWAY_CLASS } from './private/istio';
 import { perimeterLabels } from './private/metadata';
 import { allowNothing, checkZtunnelDryRun } from './private/policies';
@@ -172,11 +172,16 @@ export class MeshPerimeter extends Construct {
       });
     }
     if (props.publishIntents ?? true) {
+      const payload = () => intentsPayload(intentsDocument(this.graph, this.trustDomain, this.rootNamespace));
       new kplus.k8s.KubeConfigMap(this, 'Intents', {
         metadata: { name: 'mesh-perimeter-intents', namespace: this.rootNamespace, labels: perimeterLabels() },
-        data: Lazy.any({
-          produce: () => ({ 'intents.json': JSON.stringify(intentsDocument(this.graph, this.trustDomain, this.rootNamespace), undefined, 2) }),
-        }),
+        data: Lazy.any({ produce: () => payload().data }),
+        binaryData: Lazy.any({ produce: () => payload().binaryData }),
+      });
+      this.node.addValidation({
+        validate: () => payload().bytes > INTENTS_LIMIT
+          ? [`the declared intents take ${payload().bytes} bytes even compressed, more than a ConfigMap holds (1 MiB). Fix: set publishIntents: false (verify with PerimeterVerifier.compare in your tests instead), or split the perimeter`]
+          : [],
       });
     }
     if (props.verifyOnSynth ?? true) {

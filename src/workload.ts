@@ -159,6 +159,9 @@ export class Workload {
     });
   }
 
+  private _identity?: Identity;
+  private resolved?: WorkloadNode;
+
   private constructor(private readonly resolver: (scope: IConstruct) => Omit<WorkloadNode, 'key'>) {}
 
   /**
@@ -166,17 +169,23 @@ export class Workload {
    * is not known.
    */
   public get identity(): Identity {
-    return Identity._ofWorkload(this);
+    return this._identity ??= Identity._ofWorkload(this);
   }
+
 
   /**
    * Validates the workload for use under `scope` and renders it as plain data.
    * @internal
    */
   public _resolve(scope: IConstruct): WorkloadNode {
-    const node = this.resolver(scope);
-    return { ...node, key: `${node.namespace}/${node.name}` };
+    // a workload that resolved once resolves the same everywhere (only error messages name the scope)
+    if (!this.resolved) {
+      const node = this.resolver(scope);
+      this.resolved = { ...node, key: `${node.namespace}/${node.name}` };
+    }
+    return this.resolved;
   }
+
 }
 
 function memo<T>(f: () => T): () => T {

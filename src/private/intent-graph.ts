@@ -158,6 +158,8 @@ export class IntentGraph {
   private readonly namespaceNodes = new Map<string, NamespaceNode>();
   private readonly workloadNodes = new Map<string, { node: WorkloadNode; origin: IConstruct }>();
   private readonly intentList: Intent[] = [];
+  private readonly intentsByDestination = new Map<string, Intent[]>();
+  private readonly namespacesByScope = new Map<IConstruct, NamespaceNode>();
   private readonly egressList: EgressIntent[] = [];
   private readonly egressPorts = new Map<string, EgressHostSpec>();
   private readonly waypoints = new Map<string, WaypointRef>();
@@ -221,7 +223,13 @@ export class IntentGraph {
         'declare each namespace once and share the MeshNamespace object (or adopt it with MeshNamespace.fromNamespaceName in a different perimeter)');
     }
     this.namespaceNodes.set(node.name, node);
+    this.namespacesByScope.set(node.scope, node);
     this.changed((l) => l.onNamespace?.(node));
+  }
+
+  /** The managed namespace whose construct is `scope`, if any. */
+  public namespaceOfScope(scope: IConstruct | undefined): NamespaceNode | undefined {
+    return scope ? this.namespacesByScope.get(scope) : undefined;
   }
 
   /** The managed namespace of that name, if any. */
@@ -240,7 +248,7 @@ export class IntentGraph {
    */
   public canonicalWorkload(node: WorkloadNode, origin: IConstruct): WorkloadNode {
     const existing = this.workloadNodes.get(node.key);
-    if (!existing) return node;
+    if (!existing || existing.node === node) return existing?.node ?? node;
     if (JSON.stringify(existing.node.labels ?? null) !== JSON.stringify(node.labels ?? null)) {
       throw conflict(origin, `workload "${node.key}" selects ${JSON.stringify(node.labels ?? {})}, but ${existing.origin.node.path} declared "${node.key}" with ${JSON.stringify(existing.node.labels ?? {})}`,
         'give the two workloads different names (options.name), or use the same Workload for both rules');
@@ -259,7 +267,15 @@ export class IntentGraph {
       if (w && !this.workloadNodes.has(w.key)) this.workloadNodes.set(w.key, { node: w, origin: intent.origin });
     }
     this.intentList.push(intent);
+    const toDestination = this.intentsByDestination.get(intent.destination.key);
+    if (toDestination) toDestination.push(intent);
+    else this.intentsByDestination.set(intent.destination.key, [intent]);
     this.changed((l) => l.onIntent?.(intent));
+  }
+
+  /** The intents to one destination, in declaration order. */
+  public intentsTo(destinationKey: string): readonly Intent[] {
+    return this.intentsByDestination.get(destinationKey) ?? [];
   }
 
   /** Every declared intent, in declaration order. */

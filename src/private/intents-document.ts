@@ -1,4 +1,18 @@
+import { gzipSync } from 'node:zlib';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
+
+/** What a ConfigMap can hold, with room for its metadata (the API server caps objects at 1 MiB). */
+export const INTENTS_LIMIT = 1000 * 1024;
+/** Above this size the document is stored gzipped in `binaryData`. */
+const PLAIN_LIMIT = 256 * 1024;
+
+/** The ConfigMap content for a document: plain JSON when small, gzipped base64 when large. */
+export function intentsPayload(doc: any): { data?: Record<string, string>; binaryData?: Record<string, string>; bytes: number } {
+  const json = JSON.stringify(doc);
+  if (Buffer.byteLength(json) <= PLAIN_LIMIT) return { data: { 'intents.json': json }, bytes: Buffer.byteLength(json) };
+  const packed = gzipSync(json).toString('base64');
+  return { binaryData: { 'intents.json.gz': packed }, bytes: packed.length };
+}
 
 /**
  * The declared intent as a JSON document: what the verifier compares manifests with. Carried in the
@@ -14,9 +28,18 @@ export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNam
     // namespaces whose direct egress kernel policy outside this app blocks
     kernelElsewhere: [...graph.kernelElsewhere],
     // workloads whose pods are created outside this app, so the verifier can still reason about them
-    workloads: graph.workloads.filter((w) => w.declaredElsewhere && w.labels).map((w) => ({
-      namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount ?? 'default', ports: w.containerPorts,
-    })),
+    workloads: graph.workloads.filter((w) => w.declaredElsewhere && w.labels).map((w) => {
+      const service = w.service();
+      return {
+        namespace: w.namespace,
+        name: w.name,
+        labels: w.labels,
+        serviceAccount: w.serviceAccount ?? 'default',
+        ports: w.containerPorts,
+        // a Service created elsewhere too: how clients address the pods (and reach their waypoint)
+        ...(service && !service.object ? { service: { name: service.name, ports: service.ports } } : {}),
+      };
+    }),
     flows: graph.intents.map((i) => ({
       action: i.action,
       from: i.sources.map(source),

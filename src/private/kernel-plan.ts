@@ -207,16 +207,28 @@ function freeze(g: MutableGroup): PodGroup {
   return { ...g, ingress: compact(g.ingress), egress: compact(g.egress) };
 }
 
+/** A peer as a short string, for de-duplication (cheaper than JSON on the hot path). */
+function peerKey(p: Peer): string {
+  const labels = (l?: Record<string, string>) => (l ? Object.keys(l).sort().map((k) => `${k}=${l[k]}`).join(',') : '*');
+  switch (p.kind) {
+    case 'pods': return `p|${p.namespace}|${labels(p.labels)}`;
+    case 'namespaces': return `n|${labels(p.labels)}`;
+    case 'cidr': return `c|${p.cidr}|${(p.except ?? []).join(',')}`;
+    case 'world': return 'w';
+    case 'fqdn': return `f|${p.host}|${p.wildcard}|${p.sni}`;
+  }
+}
+
 function compact(rules: KernelRule[]): KernelRule[] {
   const byPorts = new Map<string, { ports: PortSpec[]; peers: Map<string, Peer> }>();
   for (const r of rules) {
-    const key = JSON.stringify(r.ports.map((p) => `${p.protocol}/${p.port}`).sort());
+    const key = r.ports.map((p) => `${p.protocol}/${p.port}`).sort().join(',');
     let entry = byPorts.get(key);
     if (!entry) {
       entry = { ports: [...r.ports].sort((a, b) => a.port - b.port), peers: new Map() };
       byPorts.set(key, entry);
     }
-    for (const p of r.peers) entry.peers.set(JSON.stringify(p), p);
+    for (const p of r.peers) entry.peers.set(peerKey(p), p);
   }
   return [...byPorts.values()].map((e) => ({ ports: e.ports, peers: [...e.peers.values()] }));
 }

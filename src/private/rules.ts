@@ -45,7 +45,7 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
       'protect workloads of application namespaces; the root namespace holds mesh-wide policy only');
   }
 
-  const parentNamespace = graph.namespaces.find((n) => n.scope === scope.node.scope);
+  const parentNamespace = graph.namespaceOfScope(scope.node.scope);
   if (parentNamespace && parentNamespace.name !== destination.namespace) {
     throw conflict(scope, `the rule protects a workload of namespace "${destination.namespace}" but is declared in the MeshNamespace of "${parentNamespace.name}"`,
       `declare it on the MeshNamespace of "${destination.namespace}", or as a SpiffeAllow/SpiffeDeny elsewhere`);

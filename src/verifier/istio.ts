@@ -181,7 +181,9 @@ function ref(p: PolicyObject): string {
 
 /** Policies a workload's own enforcement point applies: root and namespace policies without targets, and matching selectors. */
 export function selectorPolicies(model: ManifestModel, w: WorkloadInfo, extraTargets: Json[] = []): PolicyObject[] {
-  return model.authorizationPolicies.filter((p) => {
+  const candidates = [...model.inNamespace(model.authorizationPolicies, model.rootNamespace),
+    ...(w.namespace === model.rootNamespace ? [] : model.inNamespace(model.authorizationPolicies, w.namespace))];
+  return candidates.filter((p) => {
     if (p.spec.targetRefs || p.spec.targetRef) {
       return extraTargets.length > 0 && p.namespace === w.namespace && targetsOf(p).some((t) => extraTargets.some((x) => sameTarget(t, x)));
     }
@@ -194,7 +196,8 @@ export function selectorPolicies(model: ManifestModel, w: WorkloadInfo, extraTar
 /** Policies a waypoint applies for traffic to a Service or ServiceEntry: only those attached by targetRefs. */
 export function waypointPolicies(model: ManifestModel, waypoint: WorkloadInfo, target: { kind: 'Service' | 'ServiceEntry'; namespace: string; name: string }): PolicyObject[] {
   const group = target.kind === 'Service' ? '' : 'networking.istio.io';
-  return model.authorizationPolicies.filter((p) => targetsOf(p).some((t) =>
+  const namespaces = [...new Set([target.namespace, waypoint.namespace, model.rootNamespace])];
+  return namespaces.flatMap((ns) => model.inNamespace(model.authorizationPolicies, ns)).filter((p) => targetsOf(p).some((t) =>
     (p.namespace === target.namespace && sameTarget(t, { group, kind: target.kind, name: target.name }))
     || (p.namespace === waypoint.namespace && sameTarget(t, { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: waypoint.name }))
     || (p.namespace === model.rootNamespace && sameTarget(t, { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'istio-waypoint' }))));
@@ -211,7 +214,7 @@ function sameTarget(a: Json, b: Json): boolean {
 
 /** The mTLS mode for plaintext arriving on a workload port: workload policy (port-level first), namespace, mesh, PERMISSIVE. */
 export function mtlsMode(model: ManifestModel, w: WorkloadInfo, port: number): { mode: string; reason: string } {
-  const pas = model.peerAuthentications;
+  const pas = [...model.inNamespace(model.peerAuthentications, w.namespace), ...model.inNamespace(model.peerAuthentications, model.rootNamespace)];
   const workload = pas.find((p) => p.namespace === w.namespace && p.spec.selector && matchSelector(p.spec.selector, w.podLabels));
   const portLevel = workload?.spec.portLevelMtls?.[String(port)]?.mode;
   if (portLevel && portLevel !== 'UNSET') return { mode: portLevel, reason: `PeerAuthentication ${w.namespace}/${workload!.name} port ${port}: ${portLevel}` };

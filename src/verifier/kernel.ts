@@ -29,11 +29,11 @@ export class KernelEvaluator {
     const what = `${direction} ${direction === 'egress' ? 'from' : 'to'} ${self.name}`;
     if (self.kind !== 'pod') return { allowed: true, reason: `${what}: outside the cluster, no policy applies` };
     const type = direction === 'ingress' ? 'Ingress' : 'Egress';
-    const nps = this.model.networkPolicies.filter((p) => p.namespace === self.namespace && matchSelector(p.spec.podSelector, self.labels)
+    const nps = this.model.inNamespace(this.model.networkPolicies, self.namespace).filter((p) => matchSelector(p.spec.podSelector, self.labels)
       && (p.spec.policyTypes ?? ['Ingress', ...(p.spec.egress ? ['Egress'] : [])]).includes(type));
     const ciliumLabels = this.ciliumLabels(self);
-    const cnps = this.model.ciliumPolicies.filter((p) => (p.kind === 'CiliumClusterwideNetworkPolicy' || p.namespace === self.namespace)
-      && matchSelector(p.spec.endpointSelector, ciliumLabels));
+    const cnps = [...this.model.inNamespace(this.model.ciliumPolicies, self.namespace), ...this.model.inNamespace(this.model.ciliumPolicies, '')]
+      .filter((p) => matchSelector(p.spec.endpointSelector, ciliumLabels));
     const enforcing = [...nps, ...cnps.filter((p) => p.spec.enableDefaultDeny?.[direction] ?? p.spec[direction] !== undefined)];
     if (enforcing.length === 0) return { allowed: true, reason: `${what}: not isolated (no policy selects it for ${direction})` };
 

@@ -4,6 +4,8 @@
  * objects, so it verifies what was synthesized (or written by hand), not the constructs.
  */
 
+import { gunzipSync } from 'node:zlib';
+
 export type Json = any;
 
 export type Dataplane = 'ambient' | 'sidecar' | 'none';
@@ -99,6 +101,7 @@ export class ManifestModel {
   public intents?: Json;
   private readonly workloadIndex = new Map<string, WorkloadInfo>();
   private readonly meshNamespaces: Set<string>;
+  private readonly indexes = new Map<unknown[], Map<string, unknown[]>>();
 
   constructor(manifests: Json[], options: ModelOptions = {}) {
     this.rootNamespace = options.rootNamespace ?? 'istio-system';
@@ -111,8 +114,10 @@ export class ManifestModel {
       if (typeof m !== 'object' || typeof m.kind !== 'string' || typeof m.apiVersion !== 'string') {
         throw new ManifestError(`not a Kubernetes object (no kind/apiVersion): ${JSON.stringify(m).slice(0, 120)}`);
       }
-      if (m.kind === 'ConfigMap' && m.metadata?.name === 'mesh-perimeter-intents' && m.data?.['intents.json']) {
-        this.intents = JSON.parse(m.data['intents.json']);
+      if (m.kind === 'ConfigMap' && m.metadata?.name === 'mesh-perimeter-intents') {
+        const packed = m.binaryData?.['intents.json.gz'];
+        const text = packed ? gunzipSync(Buffer.from(packed, 'base64')).toString('utf8') : m.data?.['intents.json'] ?? 'null';
+        this.intents = JSON.parse(text) ?? undefined;
         continue;
       }
       if (m.kind === 'List' && Array.isArray(m.items)) {
@@ -145,6 +150,8 @@ export class ManifestModel {
     for (const g of this.gateways) this.addWorkload(gatewayWorkload(g, this));
     // workloads the intents declare as created elsewhere: their pods exist, just not in these manifests
     for (const w of this.intents?.workloads ?? []) {
+      const known = this.services.some((s) => s.namespace === w.namespace && s.name === w.service?.name);
+      if (w.service && !known) this.services.push({ namespace: w.namespace, name: w.service.name, labels: {}, selector: w.labels, ports: w.service.ports });
       this.addWorkload({
         id: `${w.namespace}/${w.name}`,
         namespace: w.namespace,
@@ -156,6 +163,22 @@ export class ManifestModel {
         dataplane: w.labels['gateway.networking.k8s.io/gateway-name'] ? 'none' : this.namespace(w.namespace).dataplane,
       });
     }
+  }
+
+  /** The items of a list that live in `namespace` (lists are indexed on first use). */
+  public inNamespace<T extends { readonly namespace?: string }>(items: T[], namespace: string): T[] {
+    let index = this.indexes.get(items) as Map<string, T[]> | undefined;
+    if (!index) {
+      index = new Map();
+      for (const item of items) {
+        const ns = item.namespace ?? '';
+        let bucket = index.get(ns);
+        if (!bucket) index.set(ns, bucket = []);
+        bucket.push(item);
+      }
+      this.indexes.set(items, index);
+    }
+    return index.get(namespace) ?? [];
   }
 
   /** A namespace, declared or only referenced (then with just its name label and no mesh). */
@@ -173,14 +196,14 @@ export class ManifestModel {
 
   /** The Services in the workload's namespace whose selector matches its pods. */
   public servicesOf(w: WorkloadInfo): ServiceInfo[] {
-    return this.services.filter((s) => s.namespace === w.namespace && Object.keys(s.selector).length > 0
+    return this.inNamespace(this.services, w.namespace).filter((s) => Object.keys(s.selector).length > 0
       && Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v));
   }
 
   /** The workloads a Service selects. */
   public workloadsOf(s: ServiceInfo): WorkloadInfo[] {
     if (Object.keys(s.selector).length === 0) return [];
-    return this.workloads.filter((w) => w.namespace === s.namespace && Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v));
+    return this.inNamespace(this.workloads, s.namespace).filter((w) => Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v));
   }
 
   private addWorkload(w: WorkloadInfo | undefined): void {

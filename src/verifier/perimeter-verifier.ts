@@ -208,7 +208,9 @@ export class PerimeterVerifier {
     // with intents, a declared flow the kernel blocks is under-permission; undeclared ones are defense in depth
     const flows: Json[] = declared.flows ?? [];
     const elsewhere = new Set<string>(declared.kernelElsewhere ?? []);
-    const over = scan.flows.filter((f) => !flows.some((d) => d.action === 'ALLOW' && this.covers(d, f))
+    const allowsByNamespace = new Map<string, Json[]>();
+    for (const d of flows) if (d.action === 'ALLOW') allowsByNamespace.set(d.to.namespace, [...(allowsByNamespace.get(d.to.namespace) ?? []), d]);
+    const over = scan.flows.filter((f) => !(allowsByNamespace.get(f.to.split('/')[0]) ?? []).some((d) => this.covers(d, f))
       && !(declared.egress ?? []).some((e: Json) => this.coversEgress(e, f))
       && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0])))
       .map((f) => ({ ...f, detail: `allowed${f.via ? ` via ${f.via}` : ''}, but no intent declares it` }));
@@ -235,7 +237,7 @@ export class PerimeterVerifier {
     const out: Finding[] = [];
     const m = this.model;
     const selects = (ns: string | undefined, selector: Json) =>
-      m.workloads.some((w) => w.namespace === ns && matches(selector?.matchLabels, w.podLabels));
+      m.inNamespace(m.workloads, ns ?? '').some((w) => matches(selector?.matchLabels, w.podLabels));
     for (const p of m.authorizationPolicies) {
       if (p.spec.selector && !selects(p.namespace, p.spec.selector)) {
         out.push({ severity: 'error', object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `selector ${JSON.stringify(p.spec.selector.matchLabels)} matches no workload` });
@@ -455,6 +457,7 @@ export class PerimeterVerifier {
     const apps = this.model.workloads.filter((w) => w.kind !== 'Waypoint');
     const namespaces = [...new Set([...this.model.namespaces.keys(), ...apps.map((w) => w.namespace)])].sort();
     const sources = [...apps.map((w) => w.id), ...namespaces.map((n) => `${n}/${ANY_POD}`), WORLD_IP];
+    const index = this.sourceIndex(sources);
     const record = (from: string, to: string, port: number) => {
       const v = this.check(from, to, port);
       if (v.allowed) {
@@ -465,14 +468,19 @@ export class PerimeterVerifier {
         mismatches.push({ from, to, port, detail: `the mesh layer allows it, the kernel blocks it: ${v.hops.find((h) => !h.allowed)!.reason}` });
       }
     };
+    // only sources an ALLOW rule could admit are checked in full; the others fail the identity layer
     for (const dst of apps) {
+      const candidates = this.candidates(this.enforcingPolicies(dst), index);
       for (const port of dst.containerPorts) {
-        for (const from of sources) if (from !== dst.id) record(from, dst.id, port);
+        for (const from of candidates ?? sources) if (from !== dst.id) record(from, dst.id, port);
       }
     }
     const external = this.externalHosts();
     for (const { host, port } of external) {
-      for (const from of sources) if (from !== WORLD_IP) record(from, host, port);
+      const se = serviceEntryFor(this.model, host, port);
+      const wp = se && waypointFor(this.model, se.entry).waypoint;
+      const candidates = wp ? this.candidates(waypointPolicies(this.model, wp, { kind: 'ServiceEntry', namespace: se!.entry.namespace, name: se!.entry.name }), index) : undefined;
+      for (const from of candidates ?? sources) if (from !== WORLD_IP) record(from, host, port);
     }
     // dialling an external address directly, skipping DNS and any ServiceEntry: only the kernel stops it
     for (const port of [...new Set(external.map((e) => e.port))]) {
@@ -480,6 +488,61 @@ export class PerimeterVerifier {
     }
     this.scanned = { flows, mismatches };
     return this.scanned;
+  }
+
+  /** Sources by principal and by namespace, and those without identity. */
+  private sourceIndex(sources: string[]): { byPrincipal: Map<string, string[]>; byNamespace: Map<string, string[]>; plaintext: string[] } {
+    const byPrincipal = new Map<string, string[]>();
+    const byNamespace = new Map<string, string[]>();
+    const plaintext: string[] = [];
+    const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
+    for (const s of sources) {
+      const p = this.party(s);
+      if (p.principal === undefined) {
+        plaintext.push(s);
+        continue;
+      }
+      push(byPrincipal, p.principal, s);
+      push(byNamespace, p.endpoint.kind === 'pod' ? p.endpoint.namespace : '', s);
+    }
+    return { byPrincipal, byNamespace, plaintext };
+  }
+
+  /** Every policy that may decide who reaches a workload: its own enforcement point's, and its waypoints'. */
+  private enforcingPolicies(w: WorkloadInfo): PolicyObject[] {
+    if (w.dataplane === 'none' && w.kind !== 'Gateway') return [];
+    const own = w.kind === 'Gateway'
+      ? selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: w.name }]) : this.policies(w);
+    const waypoints = this.model.servicesOf(w).flatMap((s) => {
+      const wp = waypointFor(this.model, s).waypoint;
+      return wp ? waypointPolicies(this.model, wp, { kind: 'Service', namespace: s.namespace, name: s.name }) : [];
+    });
+    return [...own, ...waypoints];
+  }
+
+  /**
+   * The sources an ALLOW rule of `policies` could admit (a superset), or undefined when any source
+   * could be admitted (no ALLOW policy applies, or a rule leaves the source open).
+   */
+  private candidates(policies: PolicyObject[], index: ReturnType<PerimeterVerifier['sourceIndex']>): string[] | undefined {
+    const allows = policies.filter((p) => (p.spec.action ?? 'ALLOW') === 'ALLOW' && (this.dryRunEnforced || p.annotations['istio.io/dry-run'] !== 'true'));
+    if (allows.length === 0) return undefined;
+    const out = new Set<string>(index.plaintext);
+    for (const p of allows) {
+      for (const rule of p.spec.rules ?? []) {
+        if (!rule.from) return undefined;
+        for (const f of rule.from) {
+          const s = f.source ?? {};
+          const principals: string[] = [...(s.principals ?? []), ...(s.serviceAccounts ?? []).map((x: string) =>
+            this.principal(x.includes('/') ? x.split('/')[0] : p.namespace!, x.includes('/') ? x.split('/')[1] : x))];
+          const namespaces: string[] = s.namespaces ?? [];
+          if (principals.length + namespaces.length === 0 || [...principals, ...namespaces].some((x) => x.includes('*'))) return undefined;
+          for (const x of principals) for (const id of index.byPrincipal.get(x) ?? []) out.add(id);
+          for (const x of namespaces) for (const id of index.byNamespace.get(x) ?? []) out.add(id);
+        }
+      }
+    }
+    return [...out];
   }
 
   /** External hosts the manifests or intents name: ServiceEntry hosts, Cilium toFQDNs names, declared egress. */
@@ -539,7 +602,7 @@ export class PerimeterVerifier {
 
   /** Concrete checks for a declared flow: each source workload, the destination, each port, one matching request. */
   private concrete(d: Json): { from: string; to: string; port: number; options: CheckOptions }[] {
-    const dsts = this.model.workloads.filter((w) => w.kind !== 'Waypoint' && this.destinationMatches(d.to, w));
+    const dsts = this.model.inNamespace(this.model.workloads, d.to.namespace).filter((w) => w.kind !== 'Waypoint' && this.destinationMatches(d.to, w));
     const options = requestFor(d.http);
     const out: { from: string; to: string; port: number; options: CheckOptions }[] = [];
     for (const dst of dsts) {
