@@ -149,9 +149,12 @@ export class ManifestModel {
     for (const c of controllers) this.addWorkload(controllerInfo(c, this));
     for (const g of this.gateways) this.addWorkload(gatewayWorkload(g, this));
     // workloads the intents declare as created elsewhere: their pods exist, just not in these manifests
+    const services = new Set(this.services.map((s) => `${s.namespace}/${s.name}`));
     for (const w of this.intents?.workloads ?? []) {
-      const known = this.services.some((s) => s.namespace === w.namespace && s.name === w.service?.name);
-      if (w.service && !known) this.services.push({ namespace: w.namespace, name: w.service.name, labels: {}, selector: w.labels, ports: w.service.ports });
+      if (w.service && !services.has(`${w.namespace}/${w.service.name}`)) {
+        services.add(`${w.namespace}/${w.service.name}`);
+        this.services.push({ namespace: w.namespace, name: w.service.name, labels: {}, selector: w.labels, ports: w.service.ports });
+      }
       this.addWorkload({
         id: `${w.namespace}/${w.name}`,
         namespace: w.namespace,
