@@ -158,7 +158,7 @@ function main(argv) {
       const lib = run(['library', size]);
       const floor = run(['apiobject', size, docs]);
       const raw = run(['raw', size, docs]);
-      const verified = size <= 1000 ? run(['library+verify', size]) : undefined;
+      const verified = run(['library+verify', size]);
       const total = Object.values(kinds).reduce((a, b) => a + b, 0);
       const namespaces = size / 10;
       const apBound = size + 3 * namespaces + 2;

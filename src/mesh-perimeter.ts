@@ -172,7 +172,14 @@ export class MeshPerimeter extends Construct {
       });
     }
     if (props.publishIntents ?? true) {
-      const payload = () => intentsPayload(intentsDocument(this.graph, this.trustDomain, this.rootNamespace));
+      // computed once per state of the graph: the ConfigMap's two fields and the size check share it
+      let cached: { version: number; payload: ReturnType<typeof intentsPayload> } | undefined;
+      const payload = () => {
+        if (cached?.version !== this.graph.version) {
+          cached = { version: this.graph.version, payload: intentsPayload(intentsDocument(this.graph, this.trustDomain, this.rootNamespace)) };
+        }
+        return cached.payload;
+      };
       new kplus.k8s.KubeConfigMap(this, 'Intents', {
         metadata: { name: 'mesh-perimeter-intents', namespace: this.rootNamespace, labels: perimeterLabels() },
         data: Lazy.any({ produce: () => payload().data }),
