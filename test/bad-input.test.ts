@@ -1,5 +1,5 @@
-import * as kplus from 'cdk8s-plus-30';
 import { Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import {
   DataplaneMode, DnsSelector, EgressMode, Enforcement, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor,
@@ -127,6 +127,11 @@ const CASES: Case[] = [
     const e = base().shop.egress('egress');
     e.allow({ from: [Identity.namespace('shop')], hosts: [ExternalHost.tls('a.example.com', 8080)] });
     e.allow({ from: [Identity.serviceAccount('shop', 'x')], hosts: [ExternalHost.http('a.example.com', 8080)] });
+  }],
+  ['one host through two egress waypoints', 'test/p/web/egress', /a.example.com is declared through the egress waypoint web\/web-egress-gateway, but test\/p\/shop\/egress sends it through the egress waypoint shop\/shop-egress-gateway/, () => {
+    const b = base();
+    b.shop.egress('egress').allow({ from: [Identity.namespace('shop')], hosts: tls('a.example.com') });
+    new MeshNamespace(b.p, 'web').egress('egress').allow({ from: [Identity.namespace('web')], hosts: tls('a.example.com') });
   }],
   ['an egress caller from another namespace', 'test/p/shop/egress', /invalid egress caller "ns:web"/, () => base().shop.egress('egress').allow({ from: anyone, hosts: tls('a.example.com') })],
   ['direct egress in a perimeter without Cilium', 'test/p/shop/direct', /EgressMode.CILIUM_DIRECT needs Cilium/, () => base().shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT })],

@@ -220,7 +220,8 @@ export class DestinationPolicies extends Construct {
 
   /** At ztunnel, only the waypoint may reach the pods, on the ports the rules allow. */
   private requireWaypoint(): AuthorizationPolicy {
-    const ports = unique(this.intents.filter((i) => i.action === 'ALLOW' && !isOutOfMesh(i)).flatMap((i) => i.ports));
+    // the ports are read at synthesis: rules added later widen them
+    const ports = () => unique(this.intents.filter((i) => i.action === 'ALLOW' && !isOutOfMesh(i)).flatMap((i) => i.ports));
     return new AuthorizationPolicy(this, 'RequireWaypoint', {
       metadata: this.metadata(`${this.destination.name}-require-waypoint`, EnforcementPoint.ZTUNNEL),
       spec: Lazy.any({
@@ -229,7 +230,7 @@ export class DestinationPolicies extends Construct {
           action: 'ALLOW',
           rules: [{
             from: [{ source: { principals: [this.waypoint!.principal] } }],
-            ...(ports.length > 0 ? { to: [{ operation: { ports: ports.map(String) } }] } : {}),
+            ...(ports().length > 0 ? { to: [{ operation: { ports: ports().map(String) } }] } : {}),
           }],
         }),
       }) as AuthorizationPolicySpec,

@@ -162,6 +162,7 @@ export class IntentGraph {
   private readonly namespacesByScope = new Map<IConstruct, NamespaceNode>();
   private readonly egressList: EgressIntent[] = [];
   private readonly egressPorts = new Map<string, EgressHostSpec>();
+  private readonly egressRoutes = new Map<string, { route: string; origin: IConstruct }>();
   private readonly waypoints = new Map<string, WaypointRef>();
   private readonly listeners: GraphListener[] = [];
   private readonly coverage = new Map<string, { flavor: string; scope: IConstruct }>();
@@ -293,6 +294,14 @@ export class IntentGraph {
       throw conflict(intent.origin, `${key} is declared both as ${describe(seen)} and as ${describe(h)}`, 'declare each host and port with one protocol');
     }
     this.egressPorts.set(key, h);
+    // one exit per host: ztunnel's DNS answers a ServiceEntry host with the same address in every namespace
+    const route = intent.waypoint ? `the egress waypoint ${intent.waypoint.namespace}/${intent.waypoint.name}` : 'direct egress';
+    const routed = this.egressRoutes.get(h.host);
+    if (routed && routed.route !== route) {
+      throw conflict(intent.origin, `${h.host} is declared through ${route}, but ${routed.origin.node.path} sends it through ${routed.route}; a host has one exit per mesh, since DNS resolves it to the same ServiceEntry for every namespace`,
+        'declare the host through the same egress waypoint everywhere (egressNamespace and waypointName), or through direct egress everywhere');
+    }
+    if (!routed) this.egressRoutes.set(h.host, { route, origin: intent.origin });
     const w = intent.source.workload;
     if (w && !this.workloadNodes.has(w.key)) this.workloadNodes.set(w.key, { node: w, origin: intent.origin });
     this.egressList.push(intent);
