@@ -56,7 +56,9 @@ function build(spec: PerimeterSpec): Chart {
     const ns = new MeshNamespace(perimeter, name, n.sidecar ? { dataplaneMode: DataplaneMode.SIDECAR } : n.routeAll ? { waypoint: { useForNamespace: true } } : {});
     for (let j = 0; j < n.apps; j++) {
       const app = `app-${i}-${j}`;
-      const { deployment } = deployApp(chart, { namespace: name, name: app, ports: [8080, 9090], service: [[80, 8080], [9090, 9090]] });
+      const { deployment } = deployApp(chart, {
+        namespace: name, name: app, ports: [8080, 9090], service: [[80, 8080], [9090, 9090]],
+      });
       apps.push({ ns, sidecar: n.sidecar, workload: Workload.fromDeployment(deployment), name: app });
     }
   });
