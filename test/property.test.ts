@@ -53,7 +53,8 @@ function build(spec: PerimeterSpec): Chart {
   const apps: { ns: MeshNamespace; sidecar: boolean; workload: Workload; name: string }[] = [];
   spec.namespaces.forEach((n, i) => {
     const name = `ns-${i}`;
-    const ns = new MeshNamespace(perimeter, name, n.sidecar ? { dataplaneMode: DataplaneMode.SIDECAR } : n.routeAll ? { waypoint: { useForNamespace: true } } : {});
+    const options = n.sidecar ? { dataplaneMode: DataplaneMode.SIDECAR } : n.routeAll ? { waypoint: { useForNamespace: true } } : {};
+    const ns = new MeshNamespace(perimeter, name, options);
     for (let j = 0; j < n.apps; j++) {
       const app = `app-${i}-${j}`;
       const { deployment } = deployApp(chart, {
