@@ -137,7 +137,8 @@ project.addTask('bench', {
 });
 project.addTask('mutation', {
   description: 'Mutation testing of src/ with Stryker and the vitest runner (report in reports/mutation/)',
-  env: { FC_NUM_RUNS: '25' },
+  // the sandbox lives in .stryker-tmp/, so the CRDs are named by absolute path
+  env: { FC_NUM_RUNS: '25', CRD_DIR: '$(cd .. && pwd)/shared/crds' },
   exec: 'stryker run',
 });
 project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', '.ci/', 'stryker.config.json', 'docs/', 'reports/');

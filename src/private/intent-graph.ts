@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import type { HeaderCondition, JwtIssuer } from '../request-conditions';
 import { conflict } from './errors';
 
 /** A Service that selects a workload: its name, its port mapping, and the object when it is in this app. */
@@ -50,30 +51,15 @@ export interface SourceIdentity {
   readonly text: string;
 }
 
-/** A header condition (`request.headers[name]`). */
-export interface HeaderMatch {
-  readonly name: string;
-  readonly values?: string[];
-  readonly notValues?: string[];
-}
-
-/** A JWT issuer a destination accepts tokens from. */
-export interface JwtIssuerSpec {
-  readonly issuer: string;
-  readonly jwksUri?: string;
-  readonly audiences?: string[];
-  readonly forwardOriginalToken?: boolean;
-}
-
 /** The HTTP (L7) part of an intent; present only when a waypoint (or sidecar) must enforce it. */
 export interface HttpConditions {
   readonly methods: string[];
   readonly paths: string[];
-  readonly headers: HeaderMatch[];
+  readonly headers: HeaderCondition[];
   /** `request.auth.claims[claim]` in `values`. */
   readonly claims: { readonly claim: string; readonly values: string[] }[];
   /** Tokens must come from this issuer. */
-  readonly jwt?: JwtIssuerSpec;
+  readonly jwt?: JwtIssuer;
 }
 
 /** One declared rule: who may (ALLOW) or may not (DENY) reach which workload, on which ports, with which HTTP conditions. */

@@ -1,26 +1,16 @@
 import { Chart, ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { Identity } from '../identity';
-import { ClaimCondition, HeaderCondition, JwtIssuer } from '../request-conditions';
-import { Workload } from '../workload';
+import { JwtIssuer } from '../request-conditions';
+import type { SpiffeRuleProps } from '../spiffe-allow';
 import { DestinationPolicies } from './destination-policies';
 import { conflict, invalidValue } from './errors';
 import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { meshSettings } from './settings';
 import { checkPort } from './validation';
 
-/** What SpiffeAllow and SpiffeDeny have in common, as the emitters see it. */
-export interface RuleInput {
-  readonly from: Identity[];
-  readonly exceptFrom?: Identity[];
-  readonly to: Workload;
-  readonly ports?: number[];
-  readonly methods?: string[];
-  readonly paths?: string[];
-  readonly headers?: HeaderCondition[];
-  readonly claims?: ClaimCondition[];
-  readonly jwt?: JwtIssuer;
-}
+/** A SpiffeAllow's or SpiffeDeny's props. */
+export type RuleInput = SpiffeRuleProps & { readonly exceptFrom?: Identity[] };
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
