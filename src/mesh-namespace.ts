@@ -123,7 +123,6 @@ export class MeshNamespace extends Construct {
       name: this.name,
       scope: this,
       sidecar: this.dataplaneMode === DataplaneMode.SIDECAR,
-      defaultDeny: this.defaultDeny,
       permissive: this.mtls === MtlsMode.PERMISSIVE,
       enrolledInWaypoint: () => this.waypointForNamespace,
       ensureWaypoint: () => this._waypoint ?? this.addWaypoint(),

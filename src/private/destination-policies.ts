@@ -73,11 +73,6 @@ export class DestinationPolicies extends Construct {
     }
   }
 
-  /** Where the destination's rules are enforced now. */
-  public get enforcedAt(): string {
-    return this.placement;
-  }
-
   private get namespaceNode(): NamespaceNode | undefined {
     return this.settings.graph.namespace(this.destination.namespace);
   }

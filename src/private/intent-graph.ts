@@ -108,8 +108,6 @@ export interface NamespaceNode {
   readonly scope: IConstruct;
   /** Sidecar namespaces enforce L7 rules in the destination's own proxy. */
   readonly sidecar: boolean;
-  /** Whether the namespace has its own default deny. */
-  readonly defaultDeny: boolean;
   /** Whether the namespace accepts plaintext everywhere (PERMISSIVE). */
   readonly permissive: boolean;
   /** Whether every Service of the namespace uses the namespace waypoint. */

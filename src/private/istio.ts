@@ -1,7 +1,6 @@
 /** Istio and Gateway API names the emitters rely on (see ../shared/docs/ambient-semantics.md). */
 export const LABEL_DATAPLANE_MODE = 'istio.io/dataplane-mode';
 export const LABEL_INJECTION = 'istio-injection';
-export const LABEL_REV = 'istio.io/rev';
 export const LABEL_USE_WAYPOINT = 'istio.io/use-waypoint';
 export const LABEL_USE_WAYPOINT_NAMESPACE = 'istio.io/use-waypoint-namespace';
 export const LABEL_WAYPOINT_FOR = 'istio.io/waypoint-for';
