@@ -119,6 +119,13 @@ export class MeshNamespace extends Construct {
     this.mtls = props.mtls ?? MtlsMode.STRICT;
     this.defaultDeny = props.defaultDeny ?? true;
     this.checkNamespaceIsManageable();
+    const labels = checkMetadata(this, 'labels', props.labels);
+    const annotations = checkMetadata(this, 'annotations', props.annotations);
+    for (const key of Object.keys(labels)) {
+      if (key in RESERVED_NAMESPACE_LABELS) {
+        throw conflict(this, `label "${key}" is set by the construct`, `remove it from labels and use ${RESERVED_NAMESPACE_LABELS[key]}`);
+      }
+    }
     this.settings.graph.addNamespace({
       name: this.name,
       scope: this,
@@ -128,13 +135,6 @@ export class MeshNamespace extends Construct {
       ensureWaypoint: () => this._waypoint ?? this.addWaypoint(),
     });
 
-    const labels = checkMetadata(this, 'labels', props.labels);
-    const annotations = checkMetadata(this, 'annotations', props.annotations);
-    for (const key of Object.keys(labels)) {
-      if (key in RESERVED_NAMESPACE_LABELS) {
-        throw conflict(this, `label "${key}" is set by the construct`, `remove it from labels and use ${RESERVED_NAMESPACE_LABELS[key]}`);
-      }
-    }
     const meshLabels: Record<string, string> = this.dataplaneMode === DataplaneMode.AMBIENT
       ? { [LABEL_DATAPLANE_MODE]: 'ambient' }
       : { [LABEL_INJECTION]: 'enabled' };
@@ -211,6 +211,10 @@ export class MeshNamespace extends Construct {
       defaultDeny: options.defaultDeny ?? this.defaultDeny,
     });
     if (options.useForNamespace ?? false) {
+      if (this.settings.graph.intents.some((i) => i.destination.namespace === this.name)) {
+        throw conflict(this, `waypoint.useForNamespace would route the Services of "${this.name}" through the waypoint after rules for them were placed at ztunnel`,
+          'route the namespace through its waypoint before declaring rules: pass waypoint: { useForNamespace: true } in the MeshNamespace props');
+      }
       if (!this.namespace) {
         throw conflict(this, `waypoint.useForNamespace needs to label namespace "${this.name}", which was adopted by name and is not part of this app`,
           `label the namespace "${LABEL_USE_WAYPOINT}=${waypoint.name}" where it is created, and drop useForNamespace`);
