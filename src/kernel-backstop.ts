@@ -145,8 +145,7 @@ export class KernelBackstop extends Construct {
   private ensureCaller(kind: string, namespace: string | undefined, workload: WorkloadNode | undefined, serviceAccount: string | undefined): void {
     if (kind === 'any' || kind === 'outOfMesh' || namespace === undefined) return;
     if (workload) return this.ensureWorkload(workload);
-    const known = kind === 'serviceAccount'
-      ? this.settings.graph.workloads.filter((w) => w.labels && w.namespace === namespace && w.serviceAccount === serviceAccount) : [];
+    const known = kind === 'serviceAccount' ? this.settings.graph.workloadsRunningAs(namespace, serviceAccount) : [];
     if (known.length > 0) known.forEach((w) => this.ensureWorkload(w));
     else this.ensureGroup(namespace, 'namespace-callers', undefined);
   }

@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { Identity } from './identity';
 import { conflict, invalidValue } from './private/errors';
 import { ServiceRef, WorkloadNode } from './private/intent-graph';
+import { selects } from './private/metadata';
 import { checkDnsLabel, checkDnsServiceName, checkPort, checkSelector } from './private/validation';
 
 /** A Service port and the container port it forwards to. */
@@ -226,7 +227,7 @@ function discoverService(scope: IConstruct, controller: IConstruct, namespace: s
     const json = c.toJson();
     const selector: Record<string, string> = json.spec?.selector ?? {};
     if ((json.metadata?.namespace ?? Chart.of(c).namespace) !== namespace || Object.keys(selector).length === 0) continue;
-    if (Object.entries(selector).every(([k, v]) => podLabels[k] === v)) matches.push(c);
+    if (selects(selector, podLabels)) matches.push(c);
   }
   if (matches.length > 1) {
     throw conflict(scope, `${controller.node.path} is selected by several Services (${matches.map((m) => m.name).join(', ')})`,

@@ -297,25 +297,30 @@ export class DestinationPolicies extends Construct {
 
 type Rule = { from: Record<string, any>[]; to?: Record<string, any>[]; when?: Record<string, any>[] };
 
-/**
- * `from` entries for an intent. Principals and namespaces go in separate entries (fields within one
- * source are ANDed, entries are ORed); exclusions and the JWT requirement are ANDed into each entry.
- */
+/** `from` entries for an intent: its identities, with its exclusions and JWT requirement. */
 function sourcesOf(intent: Intent): Record<string, any>[] {
-  const principals = unique(intent.sources.map(principalOf).filter((p): p is string => p !== undefined));
-  const namespaces = unique(intent.sources.filter((s) => s.kind === 'namespace').map((s) => s.namespace!));
   const extra: Record<string, string[]> = {};
   const notPrincipals = unique(intent.exceptSources.map(principalOf).filter((p): p is string => p !== undefined));
   const notNamespaces = unique(intent.exceptSources.filter((s) => s.kind === 'namespace').map((s) => s.namespace!));
   if (notPrincipals.length > 0) extra.notPrincipals = notPrincipals;
   if (notNamespaces.length > 0) extra.notNamespaces = notNamespaces;
   if (intent.http?.jwt) extra.requestPrincipals = [`${intent.http.jwt.issuer}/*`];
+  return sourceEntries(intent.sources, extra);
+}
+
+/**
+ * `from` entries for identities. Principals and namespaces go in separate entries (fields within one
+ * source are ANDed, entries are ORed); `extra` (exclusions, the JWT requirement) is ANDed into each.
+ */
+export function sourceEntries(sources: readonly SourceIdentity[], extra: Record<string, string[]> = {}): Record<string, any>[] {
+  const principals = unique(sources.map(principalOf).filter((p): p is string => p !== undefined));
+  const namespaces = unique(sources.filter((s) => s.kind === 'namespace').map((s) => s.namespace!));
   const entries: Record<string, any>[] = [];
   if (principals.length > 0) entries.push({ source: { principals, ...extra } });
   if (namespaces.length > 0) entries.push({ source: { namespaces, ...extra } });
   // plaintext callers: no principal at all, or a source address range
-  if (intent.sources.some((s) => s.kind === 'outOfMesh' && s.podLabels)) entries.push({ source: { notPrincipals: ['*'] } });
-  const cidrs = unique(intent.sources.flatMap((s) => s.cidrs ?? []));
+  if (sources.some((s) => s.kind === 'outOfMesh' && s.podLabels)) entries.push({ source: { notPrincipals: ['*'] } });
+  const cidrs = unique(sources.flatMap((s) => s.cidrs ?? []));
   if (cidrs.length > 0) entries.push({ source: { ipBlocks: cidrs } });
   return entries;
 }

@@ -5,6 +5,7 @@ import {
 } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpec } from '../imports/security.istio.io';
 import { Waypoint } from '../waypoint';
+import { sourceEntries } from './destination-policies';
 import { conflict } from './errors';
 import { EgressHostSpec, EgressIntent, IntentGraph } from './intent-graph';
 import { LABEL_USE_WAYPOINT } from './istio';
@@ -102,7 +103,7 @@ export class EgressGateway extends Construct {
           targetRefs: [{ group: 'networking.istio.io', kind: 'ServiceEntry', name: spec.name }],
           action: 'ALLOW',
           rules: [...entry.ports.values()].sort((a, b) => a.port - b.port).map((p) => ({
-            from: sourcesOf(entry.intents.filter((i) => i.host.port === p.port)),
+            from: sourceEntries(entry.intents.filter((i) => i.host.port === p.port).map((i) => i.source)),
             to: [{ operation: { ports: [String(p.port)] } }],
             ...(p.protocol === 'TLS' ? { when: [{ key: 'connection.sni', values: [spec.host] }] } : {}),
           })),
@@ -129,15 +130,5 @@ export class EgressGateway extends Construct {
       }) as DestinationRuleSpec,
     });
   }
-}
-
-/** Callers as `from` entries: principals in one entry, namespaces in another. */
-function sourcesOf(intents: EgressIntent[]): Record<string, any>[] {
-  const principals = [...new Set(intents.filter((i) => i.source.principal).map((i) => i.source.principal!))];
-  const namespaces = [...new Set(intents.filter((i) => i.source.kind === 'namespace').map((i) => i.source.namespace!))];
-  return [
-    ...(principals.length > 0 ? [{ source: { principals } }] : []),
-    ...(namespaces.length > 0 ? [{ source: { namespaces } }] : []),
-  ];
 }
 

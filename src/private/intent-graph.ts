@@ -143,6 +143,7 @@ export class IntentGraph {
   private readonly workloadNodes = new Map<string, { node: WorkloadNode; origin: IConstruct }>();
   private readonly intentList: Intent[] = [];
   private readonly intentsByDestination = new Map<string, Intent[]>();
+  private readonly byServiceAccount = new Map<string, WorkloadNode[]>();
   private readonly namespacesByScope = new Map<IConstruct, NamespaceNode>();
   private readonly egressList: EgressIntent[] = [];
   private readonly egressPorts = new Map<string, EgressHostSpec>();
@@ -241,6 +242,19 @@ export class IntentGraph {
     return existing.node;
   }
 
+  /** The declared workloads (with a selector) that run as service account `serviceAccount` in `namespace`. */
+  public workloadsRunningAs(namespace: string, serviceAccount: string | undefined): readonly WorkloadNode[] {
+    return this.byServiceAccount.get(`${namespace}/${serviceAccount}`) ?? [];
+  }
+
+  private register(w: WorkloadNode, origin: IConstruct): void {
+    if (this.workloadNodes.has(w.key)) return;
+    this.workloadNodes.set(w.key, { node: w, origin });
+    if (!w.labels || w.serviceAccount === undefined) return;
+    const key = `${w.namespace}/${w.serviceAccount}`;
+    this.byServiceAccount.set(key, [...(this.byServiceAccount.get(key) ?? []), w]);
+  }
+
   /** Every registered workload. */
   public get workloads(): WorkloadNode[] {
     return [...this.workloadNodes.values()].map((w) => w.node);
@@ -249,7 +263,7 @@ export class IntentGraph {
   /** Registers an intent and the workloads it names. */
   public addIntent(intent: Intent): void {
     for (const w of [intent.destination, ...intent.sources.map((s) => s.workload)]) {
-      if (w && !this.workloadNodes.has(w.key)) this.workloadNodes.set(w.key, { node: w, origin: intent.origin });
+      if (w) this.register(w, intent.origin);
     }
     this.intentList.push(intent);
     const toDestination = this.intentsByDestination.get(intent.destination.key);
@@ -287,7 +301,7 @@ export class IntentGraph {
     }
     if (!routed) this.egressRoutes.set(h.host, { route, origin: intent.origin });
     const w = intent.source.workload;
-    if (w && !this.workloadNodes.has(w.key)) this.workloadNodes.set(w.key, { node: w, origin: intent.origin });
+    if (w) this.register(w, intent.origin);
     this.egressList.push(intent);
     this.changed((l) => l.onEgress?.(intent));
   }

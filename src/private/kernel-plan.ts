@@ -152,7 +152,7 @@ export class KernelPlan {
   /** The declared workloads that run as a service account (the one a workload identity came from, if any). */
   private workloadsOf(source: SourceIdentity): WorkloadNode[] {
     if (source.workload) return [source.workload];
-    return this.graph.workloads.filter((w) => w.labels && w.namespace === source.namespace && w.serviceAccount === source.serviceAccount);
+    return [...this.graph.workloadsRunningAs(source.namespace!, source.serviceAccount)];
   }
 
   private destinationGroup(w: WorkloadNode): MutableGroup {

@@ -6,6 +6,7 @@ import type { SpiffeRuleProps } from '../spiffe-allow';
 import { DestinationPolicies } from './destination-policies';
 import { conflict, invalidValue } from './errors';
 import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
+import { selects } from './metadata';
 import { meshSettings } from './settings';
 import { checkPort } from './validation';
 
@@ -139,7 +140,7 @@ function checkDeclaredOnSynth(scope: Construct, graph: IntentGraph): void {
   scope.node.addValidation({
     validate: () => graph.workloads
       .filter((w) => !w.declaredElsewhere && !w.object && w.labels)
-      .filter((w, _, all) => !(podIndexOf(scope.node.root, all).get(w.namespace) ?? []).some((labels) => matches(w.labels!, labels)))
+      .filter((w, _, all) => !(podIndexOf(scope.node.root, all).get(w.namespace) ?? []).some((labels) => selects(w.labels, labels)))
       .map((w) => `workload "${w.key}" selects ${JSON.stringify(w.labels)}, which matches no pod template declared in this app. `
         + 'Fix: correct the labels or namespace, declare the workload here, or mark it with Workload options { declaredElsewhere: true }'),
   });
@@ -173,8 +174,4 @@ function podTemplateOf(obj: ApiObject): ((json: any) => Record<string, string> |
     case 'CronJob': return (j) => j.spec?.jobTemplate?.spec?.template?.metadata?.labels;
     default: return undefined;
   }
-}
-
-function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }

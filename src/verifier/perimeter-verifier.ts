@@ -2,7 +2,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
 import { authorize, AuthzVerdict, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor, waypointPolicies } from './istio';
-import { Endpoint, KernelEvaluator } from './kernel';
+import { Endpoint, KernelEvaluator, matchSelector } from './kernel';
 import { Json, ManifestError, ManifestModel, PolicyObject, ServiceInfo, WorkloadInfo } from './model';
 
 /** Options for loading manifests into a `PerimeterVerifier`. */
@@ -237,7 +237,7 @@ export class PerimeterVerifier {
     const out: Finding[] = [];
     const m = this.model;
     const selects = (ns: string | undefined, selector: Json) =>
-      m.inNamespace(m.workloads, ns ?? '').some((w) => matches(selector?.matchLabels, w.podLabels));
+      m.inNamespace(m.workloads, ns ?? '').some((w) => matchSelector(selector, w.podLabels));
     for (const p of m.authorizationPolicies) {
       if (p.spec.selector && !selects(p.namespace, p.spec.selector)) {
         out.push({ severity: 'error', object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `selector ${JSON.stringify(p.spec.selector.matchLabels)} matches no workload` });
@@ -577,7 +577,7 @@ export class PerimeterVerifier {
   private destinationMatches(to: Json, w: WorkloadInfo): boolean {
     if (to.namespace !== w.namespace) return false;
     if (!to.labels) return true;
-    return w.name === to.name || matches(to.labels, w.podLabels);
+    return w.name === to.name || matchSelector({ matchLabels: to.labels }, w.podLabels);
   }
 
   private servicePortsOf(w: WorkloadInfo, containerPorts: number[]): number[] {
@@ -593,9 +593,9 @@ export class PerimeterVerifier {
     switch (s.kind) {
       case 'any': return inMesh;
       case 'namespace': return inMesh && s.namespace === namespace;
-      case 'workload': return !!w && s.namespace === namespace && (s.name === w.name || (!!s.labels && matches(s.labels, w.podLabels)));
+      case 'workload': return !!w && s.namespace === namespace && (s.name === w.name || (!!s.labels && matchSelector({ matchLabels: s.labels }, w.podLabels)));
       case 'serviceAccount': return !!w && inMesh && s.namespace === namespace && s.serviceAccount === w.serviceAccount && (s.trustDomain ?? this.trustDomain) === this.trustDomain;
-      case 'outOfMesh': return !inMesh && s.namespace === namespace && !!w && matches(s.labels, w.podLabels);
+      case 'outOfMesh': return !inMesh && s.namespace === namespace && !!w && matchSelector({ matchLabels: s.labels }, w.podLabels);
       default: return false;
     }
   }
@@ -628,7 +628,7 @@ export class PerimeterVerifier {
       }
       case 'namespace': return [`${s.namespace}/${ANY_POD}`];
       case 'outOfMesh': {
-        const ws = mesh.filter((w) => w.namespace === s.namespace && matches(s.labels, w.podLabels));
+        const ws = mesh.filter((w) => w.namespace === s.namespace && matchSelector({ matchLabels: s.labels }, w.podLabels));
         return ws.length > 0 ? ws.map((w) => w.id) : [`${s.namespace}/${s.labels.app ?? Object.values(s.labels)[0]}`];
       }
       case 'cidrs': return [s.cidrs.includes('0.0.0.0/0') ? WORLD_IP : s.cidrs[0].split('/')[0]];
@@ -640,10 +640,6 @@ export class PerimeterVerifier {
 function splitRef(ref: string): [string, string] {
   const i = ref.indexOf('/');
   return [ref.slice(0, i), ref.slice(i + 1)];
-}
-
-function matches(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 }
 
 /** One request that meets a declared flow's HTTP conditions. */
