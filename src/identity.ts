@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-30';
 import { IConstruct } from 'constructs';
-import { invalidValue } from './private/errors';
+import { conflict, invalidValue } from './private/errors';
 import { SourceIdentity } from './private/intent-graph';
 import { MeshSettings } from './private/settings';
 import { checkCidr, checkDnsLabel, checkDnsSubdomain, checkSelector, checkTrustDomain } from './private/validation';
@@ -71,7 +71,8 @@ export class Identity {
 
   /**
    * Plaintext callers outside the cluster, by source address (e.g. clients of an ingress gateway).
-   * Rendered as `ipBlocks` in the mesh layer and as CIDR peers in the kernel backstop.
+   * Rendered as `ipBlocks` with `notPrincipals: ["*"]` in the mesh layer (plaintext from those addresses
+   * only: mesh pods inside a range get in by name or not at all) and as CIDR peers in the kernel backstop.
    */
   public static outOfMeshCidrs(cidrs: string[]): Identity {
     return new Identity({ kind: 'outOfMesh', cidrs: [...(cidrs ?? [])] });
@@ -148,9 +149,14 @@ export class Identity {
         }
         return { kind: 'outOfMesh', cidrs: s.cidrs.map((c) => checkCidr(scope, 'out-of-mesh CIDR', c)), text: this.toString() };
       }
+      const namespace = checkDnsLabel(scope, 'out-of-mesh namespace', s.namespace!);
+      if (settings.graph.namespace(namespace)) {
+        throw conflict(scope, `out-of-mesh callers ${this.toString()} are in namespace "${namespace}", which this perimeter enrolls in the mesh`,
+          'name mesh callers by identity (a workload\'s .identity or Identity.serviceAccount); Identity.outOfMesh is for pods outside the mesh');
+      }
       return {
         kind: 'outOfMesh',
-        namespace: checkDnsLabel(scope, 'out-of-mesh namespace', s.namespace!),
+        namespace,
         podLabels: checkSelector(scope, 'out-of-mesh pod labels', s.podLabels),
         text: this.toString(),
       };

@@ -70,6 +70,8 @@ export class KernelBackstop extends Construct {
   private readonly istiodLabels: Record<string, string>;
   private readonly probeCidrs: string[];
   private plan?: { version: number; plan: KernelPlan };
+  /** Service accounts (`namespace/name`) that call out: each workload running as one gets egress rules. */
+  private readonly callerAccounts = new Set<string>();
 
   constructor(scope: Construct, id: string, props: KernelBackstopProps = {}) {
     super(scope, id);
@@ -129,6 +131,8 @@ export class KernelBackstop extends Construct {
   }
 
   private onIntent(intent: Intent): void {
+    // any rule may name a workload that runs as a calling service account (whose egress then moves to it)
+    for (const w of [intent.destination, ...intent.sources.map((s) => s.workload)]) if (w) this.ensureIfCalling(w);
     if (intent.action !== 'ALLOW') return;
     this.ensureWorkload(intent.destination);
     const wp = this.settings.graph.waypointOf(intent.destination.key);
@@ -145,9 +149,14 @@ export class KernelBackstop extends Construct {
   private ensureCaller(kind: string, namespace: string | undefined, workload: WorkloadNode | undefined, serviceAccount: string | undefined): void {
     if (kind === 'any' || kind === 'outOfMesh' || namespace === undefined) return;
     if (workload) return this.ensureWorkload(workload);
+    if (kind === 'serviceAccount') this.callerAccounts.add(`${namespace}/${serviceAccount}`);
     const known = kind === 'serviceAccount' ? this.settings.graph.workloadsRunningAs(namespace, serviceAccount) : [];
     if (known.length > 0) known.forEach((w) => this.ensureWorkload(w));
     else this.ensureGroup(namespace, 'namespace-callers', undefined);
+  }
+
+  private ensureIfCalling(w: WorkloadNode): void {
+    if (w.labels && this.callerAccounts.has(`${w.namespace}/${w.serviceAccount}`)) this.ensureWorkload(w);
   }
 
   private ensureWorkload(w: WorkloadNode): void {

@@ -137,7 +137,8 @@ export class DestinationPolicies extends Construct {
         `declare the namespace with new MeshNamespace(perimeter, '${d.namespace}') (or MeshNamespace.fromNamespaceName) before the rule`);
     }
     if (d.labels === undefined) {
-      const withPorts = this.intents.find((i) => i.ports.length > 0 && i.action === 'ALLOW');
+      // a DENY on a container port would not match at the waypoint either, and a deny that never matches fails open
+      const withPorts = this.intents.some((i) => i.ports.length > 0);
       if (needsL7 || withPorts) {
         throw conflict(origin, `${needsL7 ? 'HTTP rules' : 'port rules'} for every workload of namespace "${d.namespace}" cannot be enforced at its waypoint, where ports are per Service`,
           'name the workload (Workload.fromLabels / fromDeployment) instead of Workload.allInNamespace');
@@ -321,7 +322,8 @@ export function sourceEntries(sources: readonly SourceIdentity[], extra: Record<
   // plaintext callers: no principal at all, or a source address range
   if (sources.some((s) => s.kind === 'outOfMesh' && s.podLabels)) entries.push({ source: { notPrincipals: ['*'] } });
   const cidrs = unique(sources.flatMap((s) => s.cidrs ?? []));
-  if (cidrs.length > 0) entries.push({ source: { ipBlocks: cidrs } });
+  // from those addresses, plaintext only: an address range can hold mesh pods, which must be named to get in
+  if (cidrs.length > 0) entries.push({ source: { ipBlocks: cidrs, notPrincipals: ['*'] } });
   return entries;
 }
 
@@ -359,11 +361,13 @@ function mergeSources(from: Record<string, any>[]): Record<string, any>[] {
   const merged = new Map<string, Record<string, any>>();
   for (const entry of from) {
     const { principals, namespaces, ...rest } = entry.source;
-    const listKey = principals ? 'principals' : 'namespaces';
+    const list: string[] | undefined = principals ?? namespaces;
+    // entries without a list (plaintext callers, address ranges) are kept once each, as they are
+    const listKey = principals ? 'principals' : namespaces ? 'namespaces' : undefined;
     const key = JSON.stringify([listKey, rest]);
     const existing = merged.get(key);
-    if (existing) existing.source[listKey] = unique([...existing.source[listKey], ...(principals ?? namespaces)]);
-    else merged.set(key, { source: { ...entry.source } });
+    if (existing && listKey && list) existing.source[listKey] = unique([...existing.source[listKey], ...list]);
+    else if (!existing) merged.set(key, { source: { ...entry.source } });
   }
   return [...merged.values()];
 }

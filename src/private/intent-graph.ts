@@ -235,7 +235,7 @@ export class IntentGraph {
   public canonicalWorkload(node: WorkloadNode, origin: IConstruct): WorkloadNode {
     const existing = this.workloadNodes.get(node.key);
     if (!existing || existing.node === node) return existing?.node ?? node;
-    if (JSON.stringify(existing.node.labels ?? null) !== JSON.stringify(node.labels ?? null)) {
+    if (selectorKey(existing.node.labels) !== selectorKey(node.labels)) {
       throw conflict(origin, `workload "${node.key}" selects ${JSON.stringify(node.labels ?? {})}, but ${existing.origin.node.path} declared "${node.key}" with ${JSON.stringify(existing.node.labels ?? {})}`,
         'give the two workloads different names (options.name), or use the same Workload for both rules');
     }
@@ -310,4 +310,9 @@ export class IntentGraph {
   public get egress(): readonly EgressIntent[] {
     return this.egressList;
   }
+}
+
+/** A selector's identity, whatever the order its labels were written in. */
+function selectorKey(labels: Record<string, string> | undefined): string {
+  return labels ? JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : 'null';
 }

@@ -47,9 +47,12 @@ export function npProbes(cidrs: string[]): NetworkPolicySpec {
 export function npGroup(group: PodGroup, clusterCidrs: string[]): NetworkPolicySpec {
   const ingress = group.ingress.map((r) => ({ from: npPeers(r, clusterCidrs), ports: npPorts(r.ports) })).filter((r) => r.from.length > 0);
   const egress = group.egress.map((r) => ({ to: npPeers(r, clusterCidrs), ports: npPorts(r.ports) })).filter((r) => r.to.length > 0);
+  // a group left without rules (its callers turned out to be known workloads) stays isolated for ingress:
+  // written out, since the API server would default an empty policyTypes to exactly that
+  const types = [...(ingress.length > 0 ? ['Ingress'] : []), ...(egress.length > 0 ? ['Egress'] : [])];
   return {
     podSelector: group.labels ? { matchLabels: group.labels } : {},
-    policyTypes: [...(ingress.length > 0 ? ['Ingress'] : []), ...(egress.length > 0 ? ['Egress'] : [])],
+    policyTypes: types.length > 0 ? types : ['Ingress'],
     ...(ingress.length > 0 ? { ingress } : {}),
     ...(egress.length > 0 ? { egress } : {}),
   };
@@ -119,6 +122,8 @@ export function ciliumGroup(group: PodGroup, dns: PodTarget): CiliumNetworkPolic
     endpointSelector: group.labels ? { matchLabels: group.labels } : {},
     ...(ingress.length > 0 ? { ingress } : {}),
     ...(egress.length > 0 ? { egress } : {}),
+    // a group left without rules: an empty rule selects no peer (the CRD needs at least one rule list)
+    ...(ingress.length === 0 && egress.length === 0 ? { ingress: [{}] } : {}),
   };
 }
 

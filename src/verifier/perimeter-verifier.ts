@@ -151,6 +151,8 @@ export class PerimeterVerifier {
   private readonly kernel: KernelEvaluator;
   private readonly trustDomain: string;
   private readonly policyCache = new Map<string, PolicyObject[]>();
+  /** Pod labels of stand-ins for declared out-of-mesh callers that no manifest declares. */
+  private readonly assumedLabels = new Map<string, Record<string, string>>();
 
   private readonly dryRunEnforced: boolean;
   private scanned?: { flows: Flow[]; mismatches: Disagreement[] };
@@ -299,15 +301,16 @@ export class PerimeterVerifier {
       return { name: w.id, workload: w, endpoint: { kind: 'pod', namespace, labels: w.podLabels, name: w.id }, principal: inMesh ? this.principal(namespace, w.serviceAccount) : undefined };
     }
     const ns = this.model.namespace(namespace);
+    const podLabels = this.assumedLabels.get(ref) ?? { app: name };
     const assumed: WorkloadInfo = {
-      id: ref, namespace, name, kind: 'External', podLabels: { app: name }, serviceAccount: 'default', containerPorts: [], dataplane: ns.dataplane,
+      id: ref, namespace, name, kind: 'External', podLabels, serviceAccount: 'default', containerPorts: [], dataplane: ns.dataplane,
     };
     return {
       name: ref,
       workload: assumed,
       endpoint: { kind: 'pod', namespace, labels: assumed.podLabels, name: ref },
       principal: ns.dataplane !== 'none' ? this.principal(namespace, 'default') : undefined,
-      note: `${ref} is not declared in the manifests: assumed a pod labelled app=${name}, service account "default", ${ns.dataplane === 'none' ? 'outside the mesh' : `in the ${ns.dataplane} mesh`}`,
+      note: `${ref} is not declared in the manifests: assumed a pod labelled ${Object.entries(podLabels).map(([k, v]) => `${k}=${v}`).join(',')}, service account "default", ${ns.dataplane === 'none' ? 'outside the mesh' : `in the ${ns.dataplane} mesh`}`,
     };
   }
 
@@ -629,7 +632,11 @@ export class PerimeterVerifier {
       case 'namespace': return [`${s.namespace}/${ANY_POD}`];
       case 'outOfMesh': {
         const ws = mesh.filter((w) => w.namespace === s.namespace && matchSelector({ matchLabels: s.labels }, w.podLabels));
-        return ws.length > 0 ? ws.map((w) => w.id) : [`${s.namespace}/${s.labels.app ?? Object.values(s.labels)[0]}`];
+        if (ws.length > 0) return ws.map((w) => w.id);
+        // a stand-in pod with every label the caller is selected by
+        const ref = `${s.namespace}/${s.labels.app ?? Object.values(s.labels)[0]}`;
+        this.assumedLabels.set(ref, s.labels);
+        return [ref];
       }
       case 'cidrs': return [s.cidrs.includes('0.0.0.0/0') ? WORLD_IP : s.cidrs[0].split('/')[0]];
       default: return [];
