@@ -235,7 +235,8 @@ describe('egress waypoint', () => {
   });
 
   it('marks every policy dry-run under AUDIT, the egress caller policies included', () => {
-    const { chart, egress, api, ns, frontend, db } = egressShop({ enforcement: Enforcement.AUDIT, istioVersion: IstioVersion.V1_29, ambientDryRun: true });
+    const audit = { enforcement: Enforcement.AUDIT, istioVersion: IstioVersion.V1_29, ambientDryRun: true };
+    const { chart, egress, api, ns, frontend, db } = egressShop(audit);
     egress.allow({ from: [api.identity], hosts: [ExternalHost.tls('api.example.com')] });
     ns.allow('frontend-db', { from: [frontend.identity], to: db });
     const policies = ofKind(synthValid(chart), 'AuthorizationPolicy');
