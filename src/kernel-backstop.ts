@@ -72,6 +72,8 @@ export class KernelBackstop extends Construct {
   private plan?: { version: number; plan: KernelPlan };
   /** Service accounts (`namespace/name`) that call out: each workload running as one gets egress rules. */
   private readonly callerAccounts = new Set<string>();
+  /** Whether a rule admits any mesh identity: every namespace's pods then call out. */
+  private anyCaller = false;
 
   constructor(scope: Construct, id: string, props: KernelBackstopProps = {}) {
     super(scope, id);
@@ -128,6 +130,7 @@ export class KernelBackstop extends Construct {
       if (n.sidecar) this.np(scope, 'Istiod', 'allow-istiod', n.name, () => npEgressTo(istiod, ['TCP']));
       else this.np(scope, 'Probes', 'allow-kubelet-probes', n.name, () => npProbes(this.probeCidrs));
     }
+    if (this.anyCaller) this.ensureGroup(n.name, NAMESPACE_CALLERS, undefined);
   }
 
   private onIntent(intent: Intent): void {
@@ -147,12 +150,17 @@ export class KernelBackstop extends Construct {
 
   /** A mesh caller leaves from its workload's pods, or from its whole namespace when its pods are unknown. */
   private ensureCaller(kind: string, namespace: string | undefined, workload: WorkloadNode | undefined, serviceAccount: string | undefined): void {
-    if (kind === 'any' || kind === 'outOfMesh' || namespace === undefined) return;
+    if (kind === 'any') {
+      this.anyCaller = true;
+      for (const ns of this.covered.keys()) this.ensureGroup(ns, NAMESPACE_CALLERS, undefined);
+      return;
+    }
+    if (kind === 'outOfMesh' || namespace === undefined) return;
     if (workload) return this.ensureWorkload(workload);
     if (kind === 'serviceAccount') this.callerAccounts.add(`${namespace}/${serviceAccount}`);
     const known = kind === 'serviceAccount' ? this.settings.graph.workloadsRunningAs(namespace, serviceAccount) : [];
     if (known.length > 0) known.forEach((w) => this.ensureWorkload(w));
-    else this.ensureGroup(namespace, 'namespace-callers', undefined);
+    else this.ensureGroup(namespace, NAMESPACE_CALLERS, undefined);
   }
 
   private ensureIfCalling(w: WorkloadNode): void {
@@ -205,6 +213,9 @@ export class KernelBackstop extends Construct {
     });
   }
 }
+
+/** The pod group of a namespace's callers whose workloads are not known (or that stand for the whole namespace). */
+const NAMESPACE_CALLERS = 'namespace-callers';
 
 /** Whether an intent opens traffic from mesh callers (which a waypoint in front of the destination relays). */
 function servesMesh(intent: Intent): boolean {

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import {
   DataplaneMode, EgressMode, Enforcement, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter,
-  MtlsMode, Waypoint, Workload,
+  MtlsMode, PerimeterVerifier, Waypoint, Workload,
 } from '../src';
 import { newChart, ofKind, only, synthValid } from './support/synth';
 import { deployApp } from './support/workloads';
@@ -176,8 +176,11 @@ describe('kernel rendering', () => {
       ports: [{ protocol: 'TCP', port: 15008 }],
     }],
     ['CiliumNetworkPolicy', KernelFlavor.CILIUM, {
-      fromEndpoints: [{ matchLabels: { 'k8s:io.cilium.k8s.namespace.labels.istio.io/dataplane-mode': 'ambient' } },
-        { matchLabels: { 'k8s:io.cilium.k8s.namespace.labels.istio-injection': 'enabled' } }],
+      // the namespace key keeps Cilium from limiting a namespace-label selector to the policy's namespace
+      fromEndpoints: [['istio.io/dataplane-mode', 'ambient'], ['istio-injection', 'enabled']].map(([k, v]) => ({
+        matchLabels: { [`k8s:io.cilium.k8s.namespace.labels.${k}`]: v },
+        matchExpressions: [{ key: 'k8s:io.kubernetes.pod.namespace', operator: 'Exists' }],
+      })),
       toPorts: [{ ports: [{ port: '15008', protocol: 'TCP' }] }],
     }],
   ])('admits any authenticated caller (%s) from every mesh namespace by its namespace labels', (kind, flavor, rule) => {
@@ -187,6 +190,16 @@ describe('kernel rendering', () => {
     const spec = ofKind(out, kind).find((p) => (p.spec.podSelector ?? p.spec.endpointSelector).matchLabels?.app === 'db')!.spec;
     expect(spec.ingress).toEqual([rule]);
     expect(spec.egress).toBeUndefined();
+  });
+
+  it.each([KernelFlavor.NETWORK_POLICY, KernelFlavor.CILIUM])('lets any authenticated caller in from another namespace through both layers (%s)', (flavor) => {
+    const { chart, perimeter, ns, db } = backstopped(flavor);
+    new MeshNamespace(perimeter, 'web');
+    deployApp(chart, { namespace: 'web', name: 'portal', ports: [8080] });
+    ns.allow('anyone', { from: [Identity.anyAuthenticated()], to: db, ports: [5432] });
+    synthValid(chart);
+    const verdict = PerimeterVerifier.fromChart(chart).check('web/portal', 'shop/db', 5432);
+    expect([verdict.allowed, verdict.hops.map((h) => [h.layer, h.allowed])]).toEqual([true, verdict.hops.map((h) => [h.layer, true])]);
   });
 
   it.each([
@@ -415,6 +428,27 @@ describe('regressions', () => {
         flavor === KernelFlavor.CILIUM ? { endpointSelector: {}, ingress: [{}] } : ['Ingress']);
       expect(only(out, kind, 'frontend-backstop', 'shop').spec.egress).toHaveLength(1);
     });
+
+  it('reports a ztunnel policy that lets mesh callers skip the waypoint by dialling the pod IP', () => {
+    const { chart, ns, frontend, api } = shop({}, { waypoint: { useForNamespace: true } });
+    ns.allow('get', { from: [frontend.identity], to: api, ports: [8080], methods: ['GET'] });
+    const manifests = synthValid(chart);
+    expect(PerimeterVerifier.fromManifests(manifests).compare().overPermission).toEqual([]);
+    const wideOpen = {
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'wide-open', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'api' } }, rules: [{}] },
+    };
+    const over = PerimeterVerifier.fromManifests([...manifests, wideOpen]).compare().overPermission;
+    expect(over).toContainEqual({
+      from: 'shop/frontend',
+      to: 'shop/api',
+      port: 8080,
+      via: 'pod IP, skipping waypoint shop/waypoint',
+      detail: 'allowed via pod IP, skipping waypoint shop/waypoint, but no intent declares it',
+    });
+  });
 
   it('refuses out-of-mesh callers in a namespace the perimeter enrolls in the mesh', () => {
     const { ns, api } = shop();

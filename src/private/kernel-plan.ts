@@ -141,7 +141,9 @@ export class KernelPlan {
 
   /** The pod groups whose egress a mesh identity's calls leave from. */
   private callerGroups(source: SourceIdentity): MutableGroup[] {
-    if (source.kind === 'any' || source.kind === 'outOfMesh') return [];
+    // any mesh identity: every pod of every namespace this perimeter manages may call
+    if (source.kind === 'any') return this.graph.namespaces.map((n) => this.namespaceCallers(n.name));
+    if (source.kind === 'outOfMesh') return [];
     if (source.kind === 'namespace') return [this.namespaceCallers(source.namespace!)];
     if (source.trustDomain !== this.settings.trustDomain) return [];
     const workloads = this.workloadsOf(source);

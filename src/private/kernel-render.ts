@@ -150,10 +150,15 @@ function ciliumRules(rule: KernelRule, direction: 'from' | 'to'): any[] {
   return out;
 }
 
-function ciliumSelector(peer: Peer): { matchLabels: Record<string, string> } {
+function ciliumSelector(peer: Peer): { matchLabels: Record<string, string>; matchExpressions?: any[] } {
   if (peer.kind === 'pods') return { matchLabels: { [CILIUM_NS_LABEL]: peer.namespace, ...peer.labels } };
   if (peer.kind === 'namespaces') {
-    return { matchLabels: Object.fromEntries(Object.entries(peer.labels).map(([k, v]) => [`${CILIUM_NS_LABELS_PREFIX}${k}`, v])) };
+    return {
+      matchLabels: Object.fromEntries(Object.entries(peer.labels).map(([k, v]) => [`${CILIUM_NS_LABELS_PREFIX}${k}`, v])),
+      // naming the namespace key keeps Cilium from limiting the selector to the policy's own namespace,
+      // which releases before the namespace-label exception did
+      matchExpressions: [{ key: CILIUM_NS_LABEL, operator: 'Exists' }],
+    };
   }
   throw new Error(`no endpoint selector for a ${peer.kind} peer`);
 }

@@ -30,12 +30,20 @@ export class KernelEvaluator {
     if (self.kind !== 'pod') return { allowed: true, reason: `${what}: outside the cluster, no policy applies` };
     const type = direction === 'ingress' ? 'Ingress' : 'Egress';
     const nps = this.model.inNamespace(this.model.networkPolicies, self.namespace).filter((p) => matchSelector(p.spec.podSelector, self.labels)
-      && (p.spec.policyTypes ?? ['Ingress', ...(p.spec.egress ? ['Egress'] : [])]).includes(type));
+      && policyTypes(p).includes(type));
     const ciliumLabels = this.ciliumLabels(self);
     const cnps = [...this.model.inNamespace(this.model.ciliumPolicies, self.namespace), ...this.model.inNamespace(this.model.ciliumPolicies, '')]
       .filter((p) => matchSelector(p.spec.endpointSelector, ciliumLabels));
-    const enforcing = [...nps, ...cnps.filter((p) => p.spec.enableDefaultDeny?.[direction] ?? p.spec[direction] !== undefined)];
+    const denyKey = `${direction}Deny`;
+    // as Cilium: a policy puts its endpoints in default deny when it has rules (allow or deny) for the direction
+    const hasRules = (p: PolicyObject) => p.spec[direction]?.length > 0 || p.spec[denyKey]?.length > 0;
+    const enforcing = [...nps, ...cnps.filter((p) => p.spec.enableDefaultDeny?.[direction] ?? hasRules(p))];
     if (enforcing.length === 0) return { allowed: true, reason: `${what}: not isolated (no policy selects it for ${direction})` };
+    // deny rules win over every allow
+    for (const p of cnps) {
+      const rule = (p.spec[denyKey] ?? []).findIndex((r: Json) => this.ciliumRuleMatches(r, direction, p, peer, port, protocol) === true);
+      if (rule >= 0) return { allowed: false, reason: `${what}: denied by ${p.kind} ${ref(p)} (${denyKey}[${rule}])` };
+    }
 
     for (const p of nps) {
       const rule = (p.spec[direction] ?? []).findIndex((r: Json) => {
@@ -76,13 +84,14 @@ export class KernelEvaluator {
     return nsOk && (pp.podSelector ? matchSelector(pp.podSelector, peer.labels) : true);
   }
 
+  /** A pod's labels as Cilium selectors see them: source `k8s`, selectable as `k8s:`, `any:` or unprefixed. */
   private ciliumLabels(pod: { namespace: string; labels: Record<string, string> }): Record<string, string> {
-    const out: Record<string, string> = { 'k8s:io.kubernetes.pod.namespace': pod.namespace };
-    for (const [k, v] of Object.entries(pod.labels)) {
-      out[k] = v;
-      out[`k8s:${k}`] = v;
+    const k8s: Record<string, string> = { ...pod.labels, [NS_KEY]: pod.namespace };
+    for (const [k, v] of Object.entries(this.nsLabels(pod.namespace))) k8s[`${NS_LABELS_KEY}${k}`] = v;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(k8s)) {
+      for (const prefix of LABEL_SOURCES) out[`${prefix}${k}`] = v;
     }
-    for (const [k, v] of Object.entries(this.nsLabels(pod.namespace))) out[`k8s:io.cilium.k8s.namespace.labels.${k}`] = v;
     return out;
   }
 
@@ -97,10 +106,7 @@ export class KernelEvaluator {
     let l3: boolean | 'fqdn' = false;
     if (endpoints && peer.kind === 'pod') {
       const labels = this.ciliumLabels(peer);
-      l3 = endpoints.some((sel) => {
-        const scoped = policy.kind === 'CiliumNetworkPolicy' && sel.matchLabels?.['k8s:io.kubernetes.pod.namespace'] === undefined;
-        return matchSelector(sel, labels) && (!scoped || peer.namespace === policy.namespace);
-      });
+      l3 = endpoints.some((sel) => matchSelector(sel, labels) && (!scopedToPolicyNamespace(sel, policy) || peer.namespace === policy.namespace));
     }
     if (!l3 && peer.kind === 'external') {
       l3 = entities.includes('world') || entities.includes('all')
@@ -118,6 +124,26 @@ export class KernelEvaluator {
       && (!tp.serverNames || (peer.kind === 'external' && !!peer.sni && tp.serverNames.some((n: string) => n === peer.sni || globMatch(n, peer.sni!)))));
     return portOk ? l3 : false;
   }
+}
+
+const NS_KEY = 'io.kubernetes.pod.namespace';
+const NS_LABELS_KEY = 'io.cilium.k8s.namespace.labels.';
+const LABEL_SOURCES = ['', 'k8s:', 'any:'];
+
+/**
+ * Whether Cilium limits a peer selector of a namespaced policy to the policy's namespace: it does unless
+ * the selector names the namespace, or (as Cilium's getEndpointSelector does today) selects by namespace labels.
+ */
+function scopedToPolicyNamespace(sel: Json, policy: PolicyObject): boolean {
+  if (policy.kind !== 'CiliumNetworkPolicy') return false;
+  const keys = [...Object.keys(sel.matchLabels ?? {}), ...(sel.matchExpressions ?? []).map((e: Json) => e.key)]
+    .map((k: string) => LABEL_SOURCES.reduce((key, prefix) => (prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key), k));
+  return !keys.some((k) => k === NS_KEY || k.startsWith(NS_LABELS_KEY));
+}
+
+/** A NetworkPolicy's policy types, defaulted as the API server does when the list is empty. */
+function policyTypes(p: PolicyObject): string[] {
+  return p.spec.policyTypes?.length ? p.spec.policyTypes : ['Ingress', ...(p.spec.egress?.length ? ['Egress'] : [])];
 }
 
 function hasDnsRule(p: PolicyObject): boolean {
@@ -156,13 +182,25 @@ export function globMatch(pattern: string, value: string): boolean {
   return re.test(value);
 }
 
-/** IPv4 CIDR membership; IPv6 compares exact addresses (the probe address) and ::/0. */
+/** CIDR membership, IPv4 or IPv6 (an address never belongs to a block of the other family). */
 export function inCidr(ip: string, cidr: string): boolean {
   const [base, bitsText] = cidr.split('/');
-  const bits = Number(bitsText ?? (base.includes(':') ? 128 : 32));
-  if (ip.includes(':') !== base.includes(':')) return false;
-  if (ip.includes(':')) return bits === 0 || ip === base;
-  const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-  const block = 2 ** (32 - bits);
-  return Math.floor(toInt(ip) / block) === Math.floor(toInt(base) / block);
+  const v6 = base.includes(':');
+  if (ip.includes(':') !== v6) return false;
+  const width = v6 ? 128 : 32;
+  const block = 2n ** BigInt(width - Number(bitsText ?? width));
+  return addressValue(ip) / block === addressValue(base) / block;
+}
+
+/** An IPv4 or IPv6 address as a number (IPv6 with `::` expanded; an embedded IPv4 tail is read as such). */
+function addressValue(ip: string): bigint {
+  if (!ip.includes(':')) return ip.split('.').reduce((n, o) => n * 256n + BigInt(Number(o)), 0n);
+  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
+  const groups = (text: string | undefined) => (text ? text.split(':') : []).flatMap((g) => g.includes('.')
+    ? [(addressValue(g) / 65536n).toString(16), (addressValue(g) % 65536n).toString(16)]
+    : [g]);
+  const left = groups(head);
+  const right = groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((n, g) => n * 65536n + BigInt(parseInt(g, 16)), 0n);
 }

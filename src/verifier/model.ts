@@ -115,9 +115,7 @@ export class ManifestModel {
         throw new ManifestError(`not a Kubernetes object (no kind/apiVersion): ${JSON.stringify(m).slice(0, 120)}`);
       }
       if (m.kind === 'ConfigMap' && m.metadata?.name === 'mesh-perimeter-intents') {
-        const packed = m.binaryData?.['intents.json.gz'];
-        const text = packed ? gunzipSync(Buffer.from(packed, 'base64')).toString('utf8') : m.data?.['intents.json'] ?? 'null';
-        this.intents = JSON.parse(text) ?? undefined;
+        this.intents = readIntents(m);
         continue;
       }
       if (m.kind === 'List' && Array.isArray(m.items)) {
@@ -216,10 +214,23 @@ export class ManifestModel {
   }
 }
 
+/** The declared intents a `mesh-perimeter-intents` ConfigMap carries (gzipped in binaryData when large). */
+function readIntents(m: Json): Json | undefined {
+  try {
+    const packed = m.binaryData?.['intents.json.gz'];
+    const text = packed ? gunzipSync(Buffer.from(packed, 'base64')).toString('utf8') : m.data?.['intents.json'] ?? 'null';
+    return JSON.parse(text) ?? undefined;
+  } catch (e) {
+    throw new ManifestError(`the intents ConfigMap ${m.metadata?.namespace ?? 'default'}/mesh-perimeter-intents is unreadable (${(e as Error).message}); `
+      + 'synthesize it again, or remove it to verify without declared intents');
+  }
+}
+
 function policyObject(m: Json): PolicyObject {
   return {
     kind: m.kind,
-    namespace: m.metadata?.namespace,
+    // a namespaced object without a namespace lands in "default", as kubectl puts it; a cluster-wide one has none
+    namespace: m.metadata?.namespace ?? (m.kind === 'CiliumClusterwideNetworkPolicy' ? undefined : 'default'),
     name: m.metadata?.name,
     labels: m.metadata?.labels ?? {},
     annotations: m.metadata?.annotations ?? {},
@@ -229,7 +240,8 @@ function policyObject(m: Json): PolicyObject {
 
 export function dataplaneOf(labels: Record<string, string>): Dataplane {
   if (labels['istio.io/dataplane-mode'] === 'ambient') return 'ambient';
-  if (labels['istio-injection'] === 'enabled' || labels['istio.io/rev'] !== undefined) return 'sidecar';
+  // revision injection applies only where istio-injection is absent (its webhook selects that)
+  if (labels['istio-injection'] === 'enabled' || (labels['istio.io/rev'] !== undefined && labels['istio-injection'] === undefined)) return 'sidecar';
   return 'none';
 }
 

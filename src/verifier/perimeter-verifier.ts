@@ -103,6 +103,8 @@ export interface Finding {
 const WORLD_IP = '203.0.113.10';
 const KUBELET_PROBE_IP = '169.254.7.127';
 const ANY_POD = '*';
+/** How a flow that dials a pod IP past the waypoint of its Service is marked (`via`). */
+const POD_IP_BYPASS = 'pod IP, skipping waypoint';
 
 /** A resolved end of a check. */
 interface Party {
@@ -212,7 +214,8 @@ export class PerimeterVerifier {
     const elsewhere = new Set<string>(declared.kernelElsewhere ?? []);
     const allowsByNamespace = new Map<string, Json[]>();
     for (const d of flows) if (d.action === 'ALLOW') allowsByNamespace.set(d.to.namespace, [...(allowsByNamespace.get(d.to.namespace) ?? []), d]);
-    const over = scan.flows.filter((f) => !(allowsByNamespace.get(f.to.split('/')[0]) ?? []).some((d) => this.covers(d, f))
+    // skipping a waypoint is never declared: every rule to a waypoint-routed workload is enforced there
+    const over = scan.flows.filter((f) => f.via?.startsWith(POD_IP_BYPASS) || !(allowsByNamespace.get(f.to.split('/')[0]) ?? []).some((d) => this.covers(d, f))
       && !(declared.egress ?? []).some((e: Json) => this.coversEgress(e, f))
       && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0])))
       .map((f) => ({ ...f, detail: `allowed${f.via ? ` via ${f.via}` : ''}, but no intent declares it` }));
@@ -461,11 +464,15 @@ export class PerimeterVerifier {
     const namespaces = [...new Set([...this.model.namespaces.keys(), ...apps.map((w) => w.namespace)])].sort();
     const sources = [...apps.map((w) => w.id), ...namespaces.map((n) => `${n}/${ANY_POD}`), WORLD_IP];
     const index = this.sourceIndex(sources);
-    const record = (from: string, to: string, port: number) => {
+    const record = (from: string, to: string, port: number, pod = false) => {
       const v = this.check(from, to, port);
+      const waypoint = v.hops.find((h) => h.layer === 'waypoint')?.to;
+      // a mesh caller that dials the pod IP skips the Service's waypoint: only the ztunnel policies decide
+      if (pod && waypoint && this.party(from).principal !== undefined && this.check(from, to, port, { viaService: false }).allowed) {
+        flows.push({ from, to, port, via: `${POD_IP_BYPASS} ${waypoint}` });
+      }
       if (v.allowed) {
-        const via = v.hops.find((h) => h.layer === 'waypoint')?.to;
-        flows.push({ from, to, port, ...(via ? { via } : {}) });
+        flows.push({ from, to, port, ...(waypoint ? { via: waypoint } : {}) });
       } else if (v.hops.some((h) => h.allowed && h.reason.includes(': allowed by AuthorizationPolicy'))
         && v.hops.every((h) => h.allowed || h.layer === 'kernel') && this.party(from).principal !== undefined) {
         mismatches.push({ from, to, port, detail: `the mesh layer allows it, the kernel blocks it: ${v.hops.find((h) => !h.allowed)!.reason}` });
@@ -475,7 +482,7 @@ export class PerimeterVerifier {
     for (const dst of apps) {
       const candidates = this.candidates(this.enforcingPolicies(dst), index);
       for (const port of dst.containerPorts) {
-        for (const from of candidates ?? sources) if (from !== dst.id) record(from, dst.id, port);
+        for (const from of candidates ?? sources) if (from !== dst.id) record(from, dst.id, port, true);
       }
     }
     const external = this.externalHosts();
@@ -630,6 +637,8 @@ export class PerimeterVerifier {
         return ws.length > 0 ? ws.map((w) => w.id) : [];
       }
       case 'namespace': return [`${s.namespace}/${ANY_POD}`];
+      // any mesh identity: a pod of every declared mesh namespace stands for them
+      case 'any': return [...this.model.namespaces.values()].filter((n) => n.declared && n.dataplane !== 'none').map((n) => `${n.name}/${ANY_POD}`);
       case 'outOfMesh': {
         const ws = mesh.filter((w) => w.namespace === s.namespace && matchSelector({ matchLabels: s.labels }, w.podLabels));
         if (ws.length > 0) return ws.map((w) => w.id);
