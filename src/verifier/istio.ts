@@ -1,4 +1,4 @@
-import { globMatch, inCidr, matchSelector } from './kernel';
+import { inCidr, matchSelector } from './kernel';
 import { Json, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
 
 /** Where an AuthorizationPolicy is evaluated. */
@@ -107,32 +107,34 @@ function sourceMatches(s: Json, ctx: RequestContext, policy: PolicyObject, unkno
   if (s.ipBlocks && !s.ipBlocks.some((c: string) => ipMatch(c, ctx.ip))) return false;
   if (s.notIpBlocks && s.notIpBlocks.some((c: string) => ipMatch(c, ctx.ip))) return false;
   if (s.remoteIpBlocks && !s.remoteIpBlocks.some((c: string) => ipMatch(c, ctx.ip))) return false;
-  if (s.requestPrincipals) {
-    if (ctx.requestPrincipal === undefined ? !unknown : !s.requestPrincipals.some((p: string) => stringMatch(p, ctx.requestPrincipal!))) return false;
-  }
-  return true;
+  if (s.notRemoteIpBlocks && s.notRemoteIpBlocks.some((c: string) => ipMatch(c, ctx.ip))) return false;
+  return attributeMatches(ctx.requestPrincipal, s.requestPrincipals, s.notRequestPrincipals, stringMatch, unknown);
 }
 
 function operationMatches(o: Json, ctx: RequestContext, unknown: boolean): boolean {
   const port = String(ctx.port);
   if (o.ports && !o.ports.includes(port)) return false;
   if (o.notPorts && o.notPorts.includes(port)) return false;
-  const attr = (value: string | undefined, list: string[] | undefined, not: string[] | undefined, match: (p: string, v: string) => boolean) => {
-    if (list && !(value === undefined ? unknown : list.some((p) => match(p, value)))) return false;
-    if (not && value !== undefined && not.some((p) => match(p, value))) return false;
-    return true;
-  };
-  return attr(ctx.method, o.methods, o.notMethods, (p, v) => p === v)
-    && attr(ctx.path, o.paths, o.notPaths, pathMatch)
-    && attr(ctx.sni, o.hosts, o.notHosts, stringMatch);
+  return attributeMatches(ctx.method, o.methods, o.notMethods, (p, v) => p === v, unknown)
+    && attributeMatches(ctx.path, o.paths, o.notPaths, pathMatch, unknown)
+    && attributeMatches(ctx.sni, o.hosts, o.notHosts, stringMatch, unknown);
+}
+
+/**
+ * One attribute against a list of values and a list of excluded values. An unset attribute stands for
+ * "some request": it meets either list in an ALLOW (`unknown`) and avoids either in a DENY.
+ */
+function attributeMatches(value: string | undefined, list: string[] | undefined, not: string[] | undefined,
+  match: (p: string, v: string) => boolean, unknown: boolean): boolean {
+  if (value === undefined) return (list === undefined && not === undefined) || unknown;
+  if (list && !list.some((p) => match(p, value))) return false;
+  return !not?.some((p) => match(p, value));
 }
 
 function conditionMatches(w: Json, ctx: RequestContext, unknown: boolean): boolean {
-  const value = conditionValue(w.key, ctx);
-  if (value === undefined) return w.values ? unknown : true;
-  if (w.values && !w.values.some((v: string) => stringMatch(v, value))) return false;
-  if (w.notValues && w.notValues.some((v: string) => stringMatch(v, value))) return false;
-  return true;
+  // address keys take single IPs or CIDRs
+  const match = /^(source|destination|remote)\.ip$/.test(w.key) ? (c: string, ip: string) => ipMatch(c, ip) : stringMatch;
+  return attributeMatches(conditionValue(w.key, ctx), w.values, w.notValues, match, unknown);
 }
 
 function conditionValue(key: string, ctx: RequestContext): string | undefined {
@@ -164,7 +166,7 @@ function pathMatch(pattern: string, path: string): boolean {
 
 function ipMatch(cidr: string, ip: string | undefined): boolean {
   if (cidr === '0.0.0.0/0' || cidr === '::/0') return true;
-  return ip !== undefined && inCidr(ip, cidr.includes('/') ? cidr : `${cidr}/32`);
+  return ip !== undefined && inCidr(ip, cidr);
 }
 
 function describe(ctx: RequestContext): string {
@@ -187,8 +189,8 @@ export function selectorPolicies(model: ManifestModel, w: WorkloadInfo, extraTar
     if (p.spec.targetRefs || p.spec.targetRef) {
       return extraTargets.length > 0 && p.namespace === w.namespace && targetsOf(p).some((t) => extraTargets.some((x) => sameTarget(t, x)));
     }
-    if (p.namespace === model.rootNamespace && !p.spec.selector) return true;
-    if (p.namespace !== w.namespace) return false;
+    // a root-namespace policy applies in every namespace: to all workloads, or to those its selector matches
+    if (p.namespace !== w.namespace && p.namespace !== model.rootNamespace) return false;
     return !p.spec.selector || matchSelector(p.spec.selector, w.podLabels);
   });
 }
@@ -247,7 +249,8 @@ export function waypointFor(model: ManifestModel, target: ServiceInfo | ServiceE
 /** The ServiceEntry that declares a host and port, if any. */
 export function serviceEntryFor(model: ManifestModel, host: string, port: number): { entry: ServiceEntryInfo; targetPort: number } | undefined {
   for (const entry of model.serviceEntries) {
-    if (!entry.hosts.some((h) => h === host || (h.startsWith('*') && globMatch(h, host)))) continue;
+    // Istio wildcard hosts match any subdomain depth: *.example.com matches a.b.example.com
+    if (!entry.hosts.some((h) => h === host || (h.startsWith('*') && host.endsWith(h.slice(1))))) continue;
     const p = entry.ports.find((x) => x.number === port);
     if (p) return { entry, targetPort: p.targetPort ?? p.number };
   }
