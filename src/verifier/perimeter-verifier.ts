@@ -480,7 +480,9 @@ export class PerimeterVerifier {
     };
     // only sources an ALLOW rule could admit are checked in full; the others fail the identity layer
     for (const dst of apps) {
-      const candidates = this.candidates(this.enforcingPolicies(dst), index);
+      // the pod's own policies and its waypoints' each decide a path (the Service, or the pod IP past the waypoint)
+      const [own, waypoints] = this.enforcingPolicies(dst);
+      const candidates = union(this.candidates(own, index), waypoints.length > 0 ? this.candidates(waypoints, index) : []);
       for (const port of dst.containerPorts) {
         for (const from of candidates ?? sources) if (from !== dst.id) record(from, dst.id, port, true);
       }
@@ -518,16 +520,16 @@ export class PerimeterVerifier {
     return { byPrincipal, byNamespace, plaintext };
   }
 
-  /** Every policy that may decide who reaches a workload: its own enforcement point's, and its waypoints'. */
-  private enforcingPolicies(w: WorkloadInfo): PolicyObject[] {
-    if (w.dataplane === 'none' && w.kind !== 'Gateway') return [];
+  /** The policies that may decide who reaches a workload: its own enforcement point's, and its waypoints'. */
+  private enforcingPolicies(w: WorkloadInfo): [PolicyObject[], PolicyObject[]] {
+    if (w.dataplane === 'none' && w.kind !== 'Gateway') return [[], []];
     const own = w.kind === 'Gateway'
       ? selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: w.name }]) : this.policies(w);
     const waypoints = this.model.servicesOf(w).flatMap((s) => {
       const wp = waypointFor(this.model, s).waypoint;
       return wp ? waypointPolicies(this.model, wp, { kind: 'Service', namespace: s.namespace, name: s.name }) : [];
     });
-    return [...own, ...waypoints];
+    return [own, waypoints];
   }
 
   /**
@@ -576,7 +578,8 @@ export class PerimeterVerifier {
   private covers(d: Json, f: Flow): boolean {
     const dst = this.model.findWorkload(...splitRef(f.to));
     if (!dst || !this.destinationMatches(d.to, dst)) return false;
-    if (d.ports?.length && !d.ports.includes(f.port) && !this.servicePortsOf(dst, d.ports).includes(f.port)) return false;
+    // declared ports are container ports, as the matrix's are
+    if (d.ports?.length && !d.ports.includes(f.port)) return false;
     return (d.from ?? []).some((s: Json) => this.sourceMatches(s, f.from)) && !(d.except ?? []).some((s: Json) => this.sourceMatches(s, f.from));
   }
 
@@ -588,10 +591,6 @@ export class PerimeterVerifier {
     if (to.namespace !== w.namespace) return false;
     if (!to.labels) return true;
     return w.name === to.name || matchSelector({ matchLabels: to.labels }, w.podLabels);
-  }
-
-  private servicePortsOf(w: WorkloadInfo, containerPorts: number[]): number[] {
-    return this.model.servicesOf(w).flatMap((s) => s.ports.filter((p) => containerPorts.includes(Number(p.targetPort))).map((p) => p.port));
   }
 
   /** Whether a declared source covers a matrix source (`namespace/workload`, `namespace/*` or an IP). */
@@ -651,6 +650,11 @@ export class PerimeterVerifier {
       default: return [];
     }
   }
+}
+
+/** Two candidate sets together; undefined (any source) wins. */
+function union(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  return a && b ? [...new Set([...a, ...b])] : undefined;
 }
 
 function splitRef(ref: string): [string, string] {
