@@ -7,7 +7,7 @@ import { MeshNamespace } from './mesh-namespace';
 import { conflict } from './private/errors';
 import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, WorkloadNode } from './private/intent-graph';
 import { GATEWAY_NAME_LABEL } from './private/istio';
-import { KernelPlan, XDS_PORT } from './private/kernel-plan';
+import { KernelPlan, NAMESPACE_CALLERS, XDS_PORT } from './private/kernel-plan';
 import {
   ciliumDefaultDeny, ciliumDns, ciliumEgressTo, ciliumGroup, ciliumProbes, PodTarget, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes,
 } from './private/kernel-render';
@@ -213,9 +213,6 @@ export class KernelBackstop extends Construct {
     });
   }
 }
-
-/** The pod group of a namespace's callers whose workloads are not known (or that stand for the whole namespace). */
-const NAMESPACE_CALLERS = 'namespace-callers';
 
 /** Whether an intent opens traffic from mesh callers (which a waypoint in front of the destination relays). */
 function servesMesh(intent: Intent): boolean {

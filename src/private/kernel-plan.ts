@@ -166,7 +166,7 @@ export class KernelPlan {
   }
 
   private namespaceCallers(namespace: string): MutableGroup {
-    return this.groupFor(namespace, 'namespace-callers', undefined, false);
+    return this.groupFor(namespace, NAMESPACE_CALLERS, undefined, false);
   }
 
   private groupFor(namespace: string, name: string, labels: Record<string, string> | undefined, proxy: boolean): MutableGroup {
@@ -181,6 +181,9 @@ export class KernelPlan {
     return g;
   }
 }
+
+/** The pod group of a namespace's callers whose workloads are not known (or that stand for the whole namespace). */
+export const NAMESPACE_CALLERS = 'namespace-callers';
 
 interface MutableGroup {
   name: string;

@@ -155,8 +155,8 @@ function ciliumSelector(peer: Peer): { matchLabels: Record<string, string>; matc
   if (peer.kind === 'namespaces') {
     return {
       matchLabels: Object.fromEntries(Object.entries(peer.labels).map(([k, v]) => [`${CILIUM_NS_LABELS_PREFIX}${k}`, v])),
-      // naming the namespace key keeps Cilium from limiting the selector to the policy's own namespace,
-      // which releases before the namespace-label exception did
+      // naming the namespace key keeps every Cilium release from limiting the selector to the policy's own
+      // namespace (older releases do that to namespace-label selectors in a CiliumNetworkPolicy)
       matchExpressions: [{ key: CILIUM_NS_LABEL, operator: 'Exists' }],
     };
   }
