@@ -22,7 +22,8 @@ interface Output {
 
 class UsageError extends Error {}
 
-const USAGE = `usage:
+/** The usage text printed for help and after a usage error. */
+export const USAGE = `usage:
   mesh-perimeter verify DIR...
   mesh-perimeter explain --from NS/WORKLOAD --to NS/WORKLOAD:PORT|HOST:PORT [--method M] [--path P] [--json] DIR...
   mesh-perimeter diff OLD_DIR NEW_DIR [--format markdown|json]
