@@ -1,34 +1,18 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { HybridProduction } from '../examples/hybrid-production/chart';
 import { Identity, MeshNamespace, Workload } from '../src';
-import { main, USAGE as CLI_USAGE } from '../src/cli/main';
+import { dirOf, folder, hybridManifests, run, yaml } from './support/cli';
+import { intentsConfigMap } from './support/manifests';
+import { USAGE as CLI_USAGE } from '../src/cli/main';
 
 // the usage text is the CLI's own; these tests pin where it is printed and that it names every command
 const USAGE = `${CLI_USAGE}\n`;
 
-function run(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = main(argv, { write: (t: string) => (out += t) }, { write: (t: string) => (err += t) });
-  return { code, out, err };
-}
-
-/** A fresh folder holding `files` (name → text). */
-function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-perimeter-cli-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
-
-const yaml = (manifests: any[]) => manifests.map((m) => YAML.stringify(m)).join('---\n');
-const hybridManifests = () => Testing.synth(new HybridProduction(Testing.app(), 'hybrid-production'));
 /** The hybrid-production manifests, without the objects named in `drop`, plus `extra`. */
-const hybrid = (drop: string[] = [], ...extra: any[]) => folder({ 'app.k8s.yaml': yaml([...hybridManifests().filter((m: any) => !drop.includes(m.metadata.name)), ...extra]) });
+const hybrid = (drop: string[] = [], ...extra: any[]) => dirOf([...hybridManifests().filter((m: any) => !drop.includes(m.metadata.name)), ...extra]);
 
 /** An ALLOW policy whose selector matches no workload. */
 const GHOST = {
@@ -111,7 +95,7 @@ describe('mesh-perimeter CLI: usage and bad input', () => {
   });
 
   it('refuses an unreadable intents ConfigMap as bad input (exit 2), not as a disagreement', () => {
-    const broken = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mesh-perimeter-intents', namespace: 'istio-system' }, data: { 'intents.json': '{not json' } };
+    const broken = intentsConfigMap({ data: { 'intents.json': '{not json' } });
     const r = run('verify', hybrid(['mesh-perimeter-intents'], broken));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/: the intents ConfigMap istio-system\/mesh-perimeter-intents is unreadable \(.*JSON.*\); synthesize it again, or remove it/);

@@ -3,26 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { HybridProduction } from '../examples/hybrid-production/chart';
 import { Identity, MeshNamespace, Workload } from '../src';
-import { main } from '../src/cli/main';
+import { dirOf, hybridManifests, run } from './support/cli';
 
-function run(...argv: string[]): { code: number; out: string; err: string } {
-  let out = '';
-  let err = '';
-  const code = main(argv, { write: (t: string) => (out += t) }, { write: (t: string) => (err += t) });
-  return { code, out, err };
-}
-
-/** Synthesizes a chart into a fresh folder, as `cdk8s synth` would. */
-function dirOf(manifests: any[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-perimeter-cli-'));
-  writeFileSync(join(dir, 'app.k8s.yaml'), manifests.map((m) => YAML.stringify(m)).join('---\n'));
-  return dir;
-}
-
-const hybrid = () => dirOf(Testing.synth(new HybridProduction(Testing.app(), 'hybrid-production')));
+const hybrid = () => dirOf(hybridManifests());
 
 describe('mesh-perimeter CLI', () => {
   it('verify: clean on a synthesized example (exit 0)', () => {

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { ExternalHost, Identity, KernelBackstop, MeshNamespace, MeshPerimeter, MeshPerimeterProps, PerimeterVerifier, Workload } from '../src';
+import { intentsConfigMap } from './support/manifests';
 import { only } from './support/synth';
 import { intentsPayload } from '../src/private/intents-document';
 
@@ -14,9 +15,8 @@ function docOf(bytes: number): any {
 }
 
 /** The intents ConfigMap as the perimeter emits it, read back by the verifier. */
-const readBack = (payload: ReturnType<typeof intentsPayload>) => PerimeterVerifier.fromManifests([{
-  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mesh-perimeter-intents', namespace: 'istio-system' }, data: payload.data, binaryData: payload.binaryData,
-}]).intents;
+const readBack = (payload: ReturnType<typeof intentsPayload>) =>
+  PerimeterVerifier.fromManifests([intentsConfigMap({ data: payload.data, binaryData: payload.binaryData })]).intents;
 
 describe('intentsPayload', () => {
   it('keeps a document of up to 256 KiB as plain JSON in data', () => {

@@ -1,6 +1,7 @@
 import { ApiObject, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { Flow, PerimeterVerifier, Verdict, VerifierOptions } from '../src';
+import { intentsConfigMap, namespace } from './support/manifests';
 
 // ---- hand-written manifests ----------------------------------------------------------------------
 
@@ -10,7 +11,6 @@ const WORLD = '203.0.113.10';
 const P = (ns: string, sa: string) => `cluster.local/ns/${ns}/sa/${sa}`;
 const meta = (id: string, extra: J = {}) => ({ namespace: id.split('/')[0], name: id.split('/')[1], ...extra });
 
-const namespace = (name: string, labels: J = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
 
 /** A Deployment `ns/name`, pods labelled app=name (plus `labels`), service account `sa` (default: its name). */
 function deploy(id: string, o: { sa?: string; ports?: number[]; labels?: J } = {}): J {
@@ -48,9 +48,7 @@ const serviceEntry = (id: string, hosts: string[], ports: [number, string][], la
   metadata: meta(id, { labels }),
   spec: { hosts, location: 'MESH_EXTERNAL', resolution: 'DNS', ports: ports.map(([number, protocol]) => ({ number, protocol, name: `p${number}` })) },
 });
-const intentsConfigMap = (doc: J) => ({
-  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mesh-perimeter-intents', namespace: 'istio-system' }, data: { 'intents.json': JSON.stringify(doc) },
-});
+const intentsOf = (doc: J) => intentsConfigMap({ data: { 'intents.json': JSON.stringify(doc) } });
 const allowFrom = (...principals: string[]) => ({ rules: [{ from: [{ source: { principals } }] }] });
 const selecting = (app: string, spec: J) => ({ selector: { matchLabels: { app } }, ...spec });
 const targeting = (kind: string, name: string, spec: J, group = kind === 'Service' ? '' : kind === 'ServiceEntry' ? 'networking.istio.io' : 'gateway.networking.k8s.io') =>
@@ -86,7 +84,7 @@ describe('PerimeterVerifier loading', () => {
     const optioned = load(objects, { rootNamespace: 'mesh-root' }).check('prod/a', 'prod/b', 8080);
     expect(optioned.allowed).toBe(false);
     expect(optioned.hops[1].reason).toContain('no rule of the applicable ALLOW policies (mesh-root/deny-all) matches principal cluster.local/ns/prod/sa/a');
-    const declared = load([...objects, intentsConfigMap({ rootNamespace: 'mesh-root' })]);
+    const declared = load([...objects, intentsOf({ rootNamespace: 'mesh-root' })]);
     expect(declared.intents).toEqual({ rootNamespace: 'mesh-root' });
     expect(declared.check('prod/a', 'prod/b', 8080).allowed).toBe(false);
   });
@@ -95,7 +93,7 @@ describe('PerimeterVerifier loading', () => {
     const objects = [...twoApps, authz('prod/b-allow', selecting('b', allowFrom('example.org/ns/prod/sa/a')))];
     expect(load(objects).check('prod/a', 'prod/b', 8080).allowed).toBe(false);
     expect(load(objects, { trustDomain: 'example.org' }).check('prod/a', 'prod/b', 8080).allowed).toBe(true);
-    expect(load([...objects, intentsConfigMap({ trustDomain: 'example.org' })]).check('prod/a', 'prod/b', 8080).allowed).toBe(true);
+    expect(load([...objects, intentsOf({ trustDomain: 'example.org' })]).check('prod/a', 'prod/b', 8080).allowed).toBe(true);
   });
 
   it('only logs dry-run policies unless told to enforce them', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PerimeterVerifier } from '../src';
+import { namespace } from './support/manifests';
 import {
   authorize, Enforcer, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, stringMatch, waypointFor, waypointPolicies,
 } from '../src/verifier/istio';
@@ -28,12 +29,11 @@ const names = (ps: PolicyObject[]) => ps.map((p) => `${p.namespace}/${p.name}`);
 
 /** Kubernetes objects, compact: `obj('Service', 'shop/api', spec, labels)`. */
 function obj(kind: string, id: string, spec: Json = {}, labels?: Record<string, string>): Json {
-  const [namespace, name] = id.includes('/') ? id.split('/') : [undefined, id];
+  const [ns, name] = id.includes('/') ? id.split('/') : [undefined, id];
   const apiVersion = { Namespace: 'v1', Service: 'v1', Deployment: 'apps/v1', Gateway: 'gateway.networking.k8s.io/v1', ServiceEntry: 'networking.istio.io/v1' }[kind]
     ?? 'security.istio.io/v1';
-  return { apiVersion, kind, metadata: { name, namespace, labels }, spec };
+  return { apiVersion, kind, metadata: { name, namespace: ns, labels }, spec };
 }
-const ns = (name: string, labels: Record<string, string> = {}) => obj('Namespace', name, undefined, labels);
 const deployment = (id: string, app: string) => obj('Deployment', id, {
   selector: { matchLabels: { app } },
   template: {
@@ -321,7 +321,7 @@ describe('stringMatch', () => {
 
 describe('which policies apply where', () => {
   const model = new ManifestModel([
-    ns('shop', { 'istio.io/dataplane-mode': 'ambient' }), ns('edge'), ns('istio-system'),
+    namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), namespace('edge'), namespace('istio-system'),
     deployment('shop/api', 'api'), deployment('istio-system/ops', 'ops'),
     obj('Gateway', 'edge/ingress', { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] }),
     authz('istio-system/mesh-allow-nothing', {}),
@@ -353,7 +353,7 @@ describe('which policies apply where', () => {
   });
 
   const wpModel = new ManifestModel([
-    ns('shop', { 'istio.io/dataplane-mode': 'ambient' }), ns('mesh'), ns('istio-system'),
+    namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), namespace('mesh'), namespace('istio-system'),
     waypoint('mesh/wp'),
     obj('Service', 'shop/api', { selector: { app: 'api' }, ports: [{ port: 80 }] }, { 'istio.io/use-waypoint': 'wp', 'istio.io/use-waypoint-namespace': 'mesh' }),
     authz('shop/api-svc', { targetRefs: [{ group: '', kind: 'Service', name: 'api' }] }),
@@ -407,16 +407,16 @@ describe('mtlsMode', () => {
     ['a port-level UNSET', [pa('shop/api', { ...forApi, mtls: { mode: 'STRICT' }, portLevelMtls: { 8080: { mode: 'UNSET' } } })], 8080,
       { mode: 'STRICT', reason: 'PeerAuthentication shop/api: STRICT' }],
   ])('with %s', (_, pas, port, expected) => {
-    const m = new ManifestModel([ns('shop', { 'istio.io/dataplane-mode': 'ambient' }), deployment('shop/api', 'api'), ...pas]);
+    const m = new ManifestModel([namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), deployment('shop/api', 'api'), ...pas]);
     expect(mtlsMode(m, m.findWorkload('shop', 'api')!, port)).toEqual(expected);
   });
 });
 
 describe('waypointFor and serviceEntryFor', () => {
   const svc = (name: string, labels?: Record<string, string>) => obj('Service', `shop/${name}`, { selector: { app: name }, ports: [{ port: 80 }] }, labels);
-  const use = (name: string, namespace?: string) => ({ 'istio.io/use-waypoint': name, ...(namespace ? { 'istio.io/use-waypoint-namespace': namespace } : {}) });
+  const use = (name: string, ns?: string) => ({ 'istio.io/use-waypoint': name, ...(ns ? { 'istio.io/use-waypoint-namespace': ns } : {}) });
   const model = new ManifestModel([
-    ns('shop', { 'istio.io/dataplane-mode': 'ambient', ...use('wp') }), ns('mesh'), ns('plain'),
+    namespace('shop', { 'istio.io/dataplane-mode': 'ambient', ...use('wp') }), namespace('mesh'), namespace('plain'),
     waypoint('shop/wp'), waypoint('mesh/wp'), waypoint('shop/wl-only', { 'istio.io/waypoint-for': 'workload' }),
     waypoint('shop/all-wp', { 'istio.io/waypoint-for': 'all' }),
     obj('Gateway', 'shop/ingress', { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] }),
@@ -464,7 +464,7 @@ describe('waypointFor and serviceEntryFor', () => {
 describe('through the verifier', () => {
   it('evaluates an L7 DENY at ztunnel as a broader L4 DENY of the same principal', () => {
     const v = PerimeterVerifier.fromManifests([
-      ns('shop', { 'istio.io/dataplane-mode': 'ambient' }), deployment('shop/api', 'api'), deployment('shop/web', 'web'), deployment('shop/db', 'db'),
+      namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), deployment('shop/api', 'api'), deployment('shop/web', 'web'), deployment('shop/db', 'db'),
       authz('shop/no-deletes-from-api', {
         selector: { matchLabels: { app: 'db' } },
         action: 'DENY',
@@ -494,14 +494,14 @@ describe('semantics fixed after review', () => {
   });
 
   it('applies a root-namespace policy with a selector to matching workloads of every namespace', () => {
-    const model = new ManifestModel([ns('shop'), ns('istio-system'), deployment('shop/api', 'api'), deployment('shop/web', 'web'),
+    const model = new ManifestModel([namespace('shop'), namespace('istio-system'), deployment('shop/api', 'api'), deployment('shop/web', 'web'),
       authz('istio-system/no-api', { action: 'DENY', selector: { matchLabels: { app: 'api' } }, rules: [{}] })]);
     const of = (id: string) => names(selectorPolicies(model, model.workloads.find((w) => w.id === id)!));
     expect([of('shop/api'), of('shop/web')]).toEqual([['istio-system/no-api'], []]);
   });
 
   it('matches a wildcard ServiceEntry host at any subdomain depth, never the bare domain', () => {
-    const model = new ManifestModel([ns('mesh'), obj('ServiceEntry', 'mesh/wild', { hosts: ['*.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })]);
+    const model = new ManifestModel([namespace('mesh'), obj('ServiceEntry', 'mesh/wild', { hosts: ['*.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })]);
     expect(['a.example.com', 'a.b.example.com', 'example.com', 'a.example.org'].map((h) => serviceEntryFor(model, h, 443)?.entry.name))
       .toEqual(['wild', 'wild', undefined, undefined]);
   });

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { PerimeterVerifier } from '../src';
+import { namespace } from './support/manifests';
 import { Endpoint, globMatch, inCidr, KernelEvaluator, matchSelector } from '../src/verifier/kernel';
 import { ManifestModel } from '../src/verifier/model';
 
 // ---- fixtures -------------------------------------------------------------------------------------
 
-type Labels = Record<string, string>;
-
-const namespace = (name: string, labels: Labels = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
 const np = (spec: any, name = 'np', ns = 'shop') => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: ns }, spec });
 const cnp = (spec: any, ns = 'shop') => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'cnp', namespace: ns }, spec });
 const ccnp = (spec: any) => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy', metadata: { name: 'ccnp' }, spec });

@@ -1,20 +1,19 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PerimeterVerifier } from '../src';
+import { intentsConfigMap, namespace } from './support/manifests';
 import { dataplaneOf, ManifestError, ManifestModel, ModelOptions } from '../src/verifier/model';
 
 // ---- fixtures -------------------------------------------------------------------------------------
 
 type Labels = Record<string, string>;
 
-const namespace = (name: string, labels: Labels = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
 const podSpec = (extra: any = {}) => ({ containers: [{ name: 'app', image: 'app', ports: [{ containerPort: 8080 }] }], ...extra });
 const deployment = (ns: string, name: string, labels: Labels, spec: any = podSpec()) =>
   ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns }, spec: { template: { metadata: { labels }, spec } } });
 const service = (ns: string, name: string, spec?: any) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, ...(spec ? { spec } : {}) });
 const gateway = (name: string, gatewayClassName: string, extra: any = {}, labels: Labels = {}) =>
   ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name, namespace: 'edge', labels }, spec: { gatewayClassName, ...extra } });
-const intentsMap = (body: any) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mesh-perimeter-intents', namespace: 'istio-system' }, ...body });
 
 const model = (manifests: any[], options?: ModelOptions) => new ManifestModel(manifests, options);
 const workload = (m: ManifestModel, id: string) => m.workloads.find((w) => w.id === id);
@@ -92,13 +91,13 @@ describe('intents ConfigMap', () => {
     ['gzipped binaryData', { binaryData: { 'intents.json.gz': gzipSync(JSON.stringify(intents)).toString('base64') } }, intents],
     ['neither', {}, undefined],
   ])('reads %s', (_name, body, expected) => {
-    expect(model([intentsMap(body)]).intents).toEqual(expected);
+    expect(model([intentsConfigMap(body)]).intents).toEqual(expected);
   });
 
   it('only reads the ConfigMap of that name', () => {
     const other = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { 'intents.json': '{"flows":[1]}' } };
     const anonymous = { apiVersion: 'v1', kind: 'ConfigMap' };
-    expect(model([intentsMap({ data: { 'intents.json': JSON.stringify(intents) } }), other, anonymous]).intents).toEqual(intents);
+    expect(model([intentsConfigMap({ data: { 'intents.json': JSON.stringify(intents) } }), other, anonymous]).intents).toEqual(intents);
   });
 
   it('models another kind that happens to carry the name', () => {
@@ -106,14 +105,14 @@ describe('intents ConfigMap', () => {
   });
 
   it('is exposed by the verifier', () => {
-    expect(PerimeterVerifier.fromManifests([intentsMap({ data: { 'intents.json': JSON.stringify(intents) } })]).intents).toEqual(intents);
+    expect(PerimeterVerifier.fromManifests([intentsConfigMap({ data: { 'intents.json': JSON.stringify(intents) } })]).intents).toEqual(intents);
   });
 });
 
 describe('intents workloads created elsewhere', () => {
   const legacy = { namespace: 'shop', name: 'legacy', labels: { app: 'legacy' }, serviceAccount: 'legacy', service: { name: 'legacy', ports: [{ port: 80, targetPort: 8080 }] } };
   const withIntents = (workloads: any[], ...rest: any[]) => model([namespace('shop', { 'istio.io/dataplane-mode': 'ambient' }), ...rest,
-    intentsMap({ data: { 'intents.json': JSON.stringify({ workloads }) } })]);
+    intentsConfigMap({ data: { 'intents.json': JSON.stringify({ workloads }) } })]);
 
   it('adds the workload and its Service', () => {
     const m = withIntents([legacy]);

@@ -361,13 +361,12 @@ function mergeSources(from: Record<string, any>[]): Record<string, any>[] {
   const merged = new Map<string, Record<string, any>>();
   for (const entry of from) {
     const { principals, namespaces, ...rest } = entry.source;
-    const list: string[] | undefined = principals ?? namespaces;
     // entries without a list (plaintext callers, address ranges) are kept once each, as they are
     const listKey = principals ? 'principals' : namespaces ? 'namespaces' : undefined;
     const key = JSON.stringify([listKey, rest]);
     const existing = merged.get(key);
-    if (existing && listKey && list) existing.source[listKey] = unique([...existing.source[listKey], ...list]);
-    else if (!existing) merged.set(key, { source: { ...entry.source } });
+    if (!existing) merged.set(key, { source: { ...entry.source } });
+    else if (listKey) existing.source[listKey] = unique([...existing.source[listKey], ...entry.source[listKey]]);
   }
   return [...merged.values()];
 }

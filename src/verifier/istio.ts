@@ -133,7 +133,7 @@ function attributeMatches(value: string | undefined, list: string[] | undefined,
 
 function conditionMatches(w: Json, ctx: RequestContext, unknown: boolean): boolean {
   // address keys take single IPs or CIDRs
-  const match = /^(source|destination|remote)\.ip$/.test(w.key) ? (c: string, ip: string) => ipMatch(c, ip) : stringMatch;
+  const match = /^(source|destination|remote)\.ip$/.test(w.key) ? ipMatch : stringMatch;
   return attributeMatches(conditionValue(w.key, ctx), w.values, w.notValues, match, unknown);
 }
 

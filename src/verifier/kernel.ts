@@ -137,7 +137,7 @@ const LABEL_SOURCES = ['', 'k8s:', 'any:'];
 function scopedToPolicyNamespace(sel: Json, policy: PolicyObject): boolean {
   if (policy.kind !== 'CiliumNetworkPolicy') return false;
   const keys = [...Object.keys(sel.matchLabels ?? {}), ...(sel.matchExpressions ?? []).map((e: Json) => e.key)]
-    .map((k: string) => LABEL_SOURCES.reduce((key, prefix) => (prefix && key.startsWith(prefix) ? key.slice(prefix.length) : key), k));
+    .map((k: string) => k.replace(/^(k8s|any):/, ''));
   return !keys.some((k) => k === NS_KEY || k.startsWith(NS_LABELS_KEY));
 }
 
