@@ -67,15 +67,19 @@ function build(spec: PerimeterSpec): Chart {
   const declared = new Set<string>();
   spec.rules.forEach((r, k) => {
     const to = pick(apps, r.to);
-    const sources = r.from[0] % 7 === 0 ? [Identity.anyAuthenticated()] : r.byNamespace
-      ? [...new Set(r.from.map((f) => pick(apps, f).ns.name))].map((ns) => Identity.namespace(ns))
-      : [...new Set(r.from.map((f) => pick(apps, f)))].filter((a) => a !== to).map((a) => a.workload.identity);
+    const anyone = r.from[0] % 7 === 0;
+    const callers = [...new Set(r.from.map((f) => pick(apps, f)))].filter((a) => r.byNamespace || a !== to);
+    const sources = anyone ? [Identity.anyAuthenticated()] : r.byNamespace
+      ? [...new Set(callers.map((a) => a.ns.name))].map((ns) => Identity.namespace(ns))
+      : callers.map((a) => a.workload.identity);
     if (sources.length === 0) return;
+    // sidecar callers never use waypoints: HTTP rules from them are refused unless the destination's own sidecar enforces them
+    const sidecarCallers = anyone ? apps.some((a) => a.sidecar) : callers.some((a) => a.sidecar);
     to.ns.allow(`rule-${k}`, {
       from: sources,
       to: to.workload,
       ports: [r.metricsPort ? 9090 : 8080],
-      ...(r.http ? { methods: ['GET'], paths: ['/api/*'] } : {}),
+      ...(r.http && (to.sidecar || !sidecarCallers) ? { methods: ['GET'], paths: ['/api/*'] } : {}),
     });
   });
   spec.scrape.forEach((s, k) => {

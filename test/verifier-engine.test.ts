@@ -75,7 +75,7 @@ describe('PerimeterVerifier loading', () => {
     const v = PerimeterVerifier.fromChart(chart);
     expect(trace(v.check('prod/a', 'prod/b', 8080))).toEqual(['kernel:15008:allow', 'ztunnel:8080:allow']);
     expect(trace(v.check('prod/b', 'prod/a', 8080))).toEqual(['kernel:15008:allow', 'ztunnel:8080:allow']);
-    expect(v.check('prod/a', 'prod/b', 8080).hops[1].reason).toBe('ztunnel at prod/b (dialled by pod IP: no Service waypoint): allowed by AuthorizationPolicy prod/b-allow (rule 0)');
+    expect(v.check('prod/a', 'prod/b', 8080).hops[1].reason).toBe('ztunnel at prod/b (no istio.io/use-waypoint label on prod/b or its namespace: ztunnel goes direct): allowed by AuthorizationPolicy prod/b-allow (rule 0)');
   });
 
   it('applies the policies of the root namespace given as an option, or by the intents', () => {
@@ -126,7 +126,8 @@ describe('PerimeterVerifier.check', () => {
     ['prod/a', 'prod/b', 81, ['kernel:15008:allow', 'ztunnel:9090:allow']],
     // a workload without declared container ports is taken to listen on the port asked
     ['prod/a', 'prod/c', 7000, ['kernel:15008:allow', 'ztunnel:7000:allow']],
-    ['prod/a', 'prod/b', 9999, ['model:9999:deny']],
+    // Kubernetes: Container.ports is informational, so an undeclared port is checked like any other
+    ['prod/a', 'prod/b', 9999, ['model:9999:allow', 'kernel:15008:allow', 'ztunnel:9999:allow']],
     ['prod/a', 'legacy/app', 8080, ['kernel:8080:allow', 'mesh:8080:allow']],
     ['legacy/app', 'prod/b', 8080, ['kernel:8080:allow', 'mtls:8080:allow', 'ztunnel:8080:deny']],
     ['legacy/*', 'prod/b', 8080, ['kernel:8080:allow', 'mtls:8080:allow', 'ztunnel:8080:deny']],
@@ -149,11 +150,11 @@ describe('PerimeterVerifier.check', () => {
   });
 
   it.each([
-    ['prod/a', 'prod/b', 9999, 0, 'prod/b does not listen on 9999 (container ports 8080, 9090) and no Service of it exposes 9999'],
+    ['prod/a', 'prod/b', 9999, 0, 'no container of prod/b declares port 9999 and no Service of it exposes it; declaring ports is informational, so it is checked as a connection to the pod on 9999'],
     ['prod/a', 'legacy/app', 8080, 1, 'legacy/app is not in the mesh: no authorization applies'],
     ['prod/ghost', 'prod/b', 8080, 0, 'prod/ghost is not declared in the manifests: assumed a pod labelled app=ghost, service account "default", in the ambient mesh'],
     ['legacy/ghost', 'prod/b', 8080, 0, 'legacy/ghost is not declared in the manifests: assumed a pod labelled app=ghost, service account "default", outside the mesh'],
-    ['prod/*', 'prod/b', 8080, 1, 'ztunnel at prod/b (no istio.io/use-waypoint label: ztunnel goes direct): no rule of the applicable ALLOW policies (prod/b-allow) matches principal cluster.local/ns/prod/sa/default on port 8080'],
+    ['prod/*', 'prod/b', 8080, 1, 'ztunnel at prod/b (no istio.io/use-waypoint label on prod/b or its namespace: ztunnel goes direct): no rule of the applicable ALLOW policies (prod/b-allow) matches principal cluster.local/ns/prod/sa/default on port 8080'],
     ['legacy/app', 'prod/b', 8080, 2, 'ztunnel at prod/b: no rule of the applicable ALLOW policies (prod/b-allow) matches plaintext (no identity) on port 8080'],
     ['10.20.30.40', 'prod/b', 8080, 2, 'ztunnel at prod/b: allowed by AuthorizationPolicy prod/b-allow (rule 1)'],
     ['legacy/app', 'side/app', 8080, 2, 'proxy at side/app: no ALLOW policy applies, so nothing is required'],
@@ -169,7 +170,7 @@ describe('PerimeterVerifier.check', () => {
 
   it('names the Service path when asked to dial the pod', () => {
     expect(world.check('prod/a', 'prod/b', 8080, { viaService: false }).hops[1].reason)
-      .toBe('ztunnel at prod/b (dialled by pod IP: no Service waypoint): allowed by AuthorizationPolicy prod/b-allow (rule 0)');
+      .toBe('ztunnel at prod/b (no istio.io/use-waypoint label on prod/b or its namespace: ztunnel goes direct): allowed by AuthorizationPolicy prod/b-allow (rule 0)');
   });
 
   it('reports only the kernel side that blocks', () => {
@@ -213,7 +214,7 @@ describe('PerimeterVerifier.check to external hosts', () => {
   });
 
   it.each([
-    ['prod/c', 'plain.example.com', 'ServiceEntry prod/plain: no istio.io/use-waypoint label: ztunnel goes direct'],
+    ['prod/c', 'plain.example.com', 'ServiceEntry prod/plain: no istio.io/use-waypoint label on prod/plain or its namespace: ztunnel goes direct'],
     ['legacy/app', 'api.github.com', 'legacy/app is not in the mesh: nothing routes it to a waypoint'],
   ])('goes straight out from %s to %s', (from, to, reason) => {
     const direct = v.check(from, to, 443);
@@ -269,7 +270,8 @@ describe('PerimeterVerifier.matrix', () => {
   it.each([
     ['prod/deny-only', 8080, allBut('prod/deny-only', 'prod/c')],
     ['prod/dry-run', 8080, allBut('prod/dry-run')],
-    ['prod/waypointed', 8080, [WORLD, 'legacy/*', 'legacy/app', 'prod/a'].sort()],
+    // the ingress gateway skips the Service's waypoint (no istio.io/ingress-use-waypoint): the pod's own policies admit it
+    ['prod/waypointed', 8080, [WORLD, 'edge/gw', 'legacy/*', 'legacy/app', 'prod/a'].sort()],
     ['prod/guarded', 8080, ['prod/a']],
     ['prod/any-ip', 8080, allBut('prod/any-ip')],
     ['prod/port-only', 8080, allBut('prod/port-only')],
@@ -293,7 +295,8 @@ describe('PerimeterVerifier.matrix', () => {
   it('finds every mesh caller that can skip the waypoint, not only those its waypoint policy names', () => {
     // waypointed's own (ztunnel) policies admit anyone: each mesh source can dial its pod IP
     const bypass = pruned.filter((f) => f.to === 'prod/waypointed' && f.via?.startsWith('pod IP')).map((f) => f.from).sort();
-    expect(bypass).toEqual(everyone.filter((s) => !['prod/waypointed', WORLD, 'legacy/*', 'legacy/app'].includes(s)));
+    // (the ingress gateway is no bypass: it never goes through the waypoint in the first place)
+    expect(bypass).toEqual(everyone.filter((s) => !['prod/waypointed', WORLD, 'legacy/*', 'legacy/app', 'edge/gw'].includes(s)));
   });
 
   it('never counts skipping a waypoint as declared', () => {
@@ -404,7 +407,7 @@ describe('PerimeterVerifier.compare', () => {
       from: 'prod/a',
       to: 'prod/locked',
       port: 8080,
-      detail: `declared, but ztunnel at prod/locked (dialled by pod IP: no Service waypoint): no rule of the applicable ALLOW policies (prod/locked) matches principal ${P('prod', 'a')} on port 8080`,
+      detail: `declared, but ztunnel at prod/locked (no istio.io/use-waypoint label on prod/locked or its namespace: ztunnel goes direct): no rule of the applicable ALLOW policies (prod/locked) matches principal ${P('prod', 'a')} on port 8080`,
     }]);
   });
 

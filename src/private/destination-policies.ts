@@ -2,7 +2,7 @@ import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { conflict } from './errors';
 import { HttpConditions, Intent, IntentGraph, NamespaceNode, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
-import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_USE_WAYPOINT } from './istio';
+import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_INGRESS_USE_WAYPOINT, LABEL_USE_WAYPOINT } from './istio';
 import { perimeterLabels } from './metadata';
 import { EnforcementPoint, enforcementAnnotations } from './policies';
 import { MeshSettings } from './settings';
@@ -51,6 +51,8 @@ export class DestinationPolicies extends Construct {
 
   private constructor(scope: Construct, id: string, private readonly settings: MeshSettings, private readonly destination: WorkloadNode) {
     super(scope, id);
+    // which callers are sidecars is known once every namespace is declared: checked at synthesis
+    this.node.addValidation({ validate: () => this.sidecarCallerProblems() });
   }
 
   /**
@@ -162,6 +164,7 @@ export class DestinationPolicies extends Construct {
     for (const intent of this.intents) if (!isOutOfMesh(intent)) this.servicePorts(intent);
 
     this.waypoint = ns.ensureWaypoint();
+    this.optInIngress(origin, service);
     if (ns.enrolledInWaypoint()) return;
     const current = service.object!.metadata.getLabel(LABEL_USE_WAYPOINT);
     if (current !== undefined && current !== this.waypoint.name) {
@@ -169,6 +172,70 @@ export class DestinationPolicies extends Construct {
         `remove the ${LABEL_USE_WAYPOINT} label from the Service and let the perimeter set it`);
     }
     service.object!.metadata.addLabel(LABEL_USE_WAYPOINT, this.waypoint.name);
+  }
+
+  /**
+   * Ingress gateways skip a Service's waypoint unless the Service opts in (istio
+   * `xds/endpoints/endpoint_builder.go` `findServiceWaypoint`; `TestIngressToWaypoint`): when an ingress
+   * gateway is a declared caller, the Service is labelled so its calls go through the waypoint too.
+   */
+  private optInIngress(origin: IConstruct, service: ServiceRef): void {
+    const ingress = this.intents.flatMap((i) => i.sources).find((s) => s.workload && isGateway(s.workload));
+    if (!ingress) return;
+    if (!service.object) {
+      throw conflict(origin, `the ingress gateway "${ingress.text}" calls "${this.destination.key}", whose Service "${service.name}" is not part of this app, so it cannot be labelled ${LABEL_INGRESS_USE_WAYPOINT}=true and the gateway would skip the waypoint`,
+        'pass the kplus.Service with Workload options { service }');
+    }
+    service.object.metadata.addLabel(LABEL_INGRESS_USE_WAYPOINT, 'true');
+  }
+
+  /**
+   * Callers in sidecar namespaces never use waypoints (istio `xds/endpoints/endpoint_builder.go`; ambient
+   * `baseline_test.go` "sidecars do not currently respect waypoints"): they reach the pod directly, so the
+   * waypoint's HTTP conditions and DENY rules would never apply to them.
+   */
+  private sidecarCallerProblems(): string[] {
+    if (this.placement !== 'waypoint') return [];
+    const problems: string[] = [];
+    for (const intent of this.intents) {
+      const sidecars = intent.sources.filter((s) => this.isSidecarCaller(s));
+      if (sidecars.length === 0 || (intent.action === 'ALLOW' && !intent.http)) continue;
+      const callers = sidecars.map((s) => s.text).join(', ');
+      const namespaces = [...new Set(sidecars.map((s) => s.namespace ?? this.sidecarNamespaces().join('", "')))].join('", "');
+      problems.push(intent.http
+        ? conflict(intent.origin, `${callers} runs in sidecar namespace "${namespaces}": sidecars do not use waypoints, so the HTTP conditions of the rule to "${this.destination.key}" (enforced by its waypoint) would never apply to it`,
+          `move namespace "${namespaces}" to ambient (dataplaneMode: DataplaneMode.AMBIENT), or drop the HTTP conditions (methods, paths, headers, claims, jwt) from the rule`).message
+        : conflict(intent.origin, `${callers} runs in sidecar namespace "${namespaces}": sidecars do not use waypoints, so this DENY, enforced by the waypoint of "${this.destination.key}", would never apply to it`,
+          `move namespace "${namespaces}" to ambient (dataplaneMode: DataplaneMode.AMBIENT), or stop allowing the caller instead of denying it`).message);
+    }
+    return problems;
+  }
+
+  /** Whether a source's calls come from a sidecar (its namespace is a sidecar MeshNamespace, or any identity while one exists). */
+  private isSidecarCaller(s: SourceIdentity): boolean {
+    if (s.kind === 'any') return this.sidecarNamespaces().length > 0;
+    if (s.kind !== 'serviceAccount' && s.kind !== 'namespace') return false;
+    // a federated identity arrives through the east-west gateway, not from a sidecar of this perimeter
+    if (s.trustDomain !== undefined && s.trustDomain !== this.settings.trustDomain) return false;
+    return this.settings.graph.namespace(s.namespace!)?.sidecar ?? false;
+  }
+
+  private sidecarNamespaces(): string[] {
+    return this.settings.graph.namespaces.filter((n) => n.sidecar).map((n) => n.name);
+  }
+
+  /**
+   * The ztunnel rules for callers that reach a waypoint-routed destination directly: sidecars, on the
+   * container ports their ALLOW rules name (for any identity: every sidecar namespace of the perimeter).
+   */
+  private directRules(): Rule[] {
+    const rules = this.intents.filter((i) => i.action === 'ALLOW' && !isOutOfMesh(i)).flatMap((i) => {
+      const sources = i.sources.filter((s) => this.isSidecarCaller(s)).flatMap((s): SourceIdentity[] => s.kind === 'any'
+        ? this.sidecarNamespaces().map((namespace) => ({ kind: 'namespace', namespace, text: `namespace ${namespace}` }))
+        : [s]);
+      return sources.length > 0 ? [this.rule({ ...i, sources, http: undefined }, false)] : [];
+    });
+    return mergeRules(rules);
   }
 
   private ensure(id: string, wanted: boolean, create: () => ApiObject | PeerAuthentication): void {
@@ -214,7 +281,7 @@ export class DestinationPolicies extends Construct {
     });
   }
 
-  /** At ztunnel, only the waypoint may reach the pods, on the ports the rules allow. */
+  /** At ztunnel, only the waypoint may reach the pods, on the ports the rules allow, and the callers that cannot use a waypoint. */
   private requireWaypoint(): AuthorizationPolicy {
     // the ports are read at synthesis: rules added later widen them
     const ports = () => unique(this.intents.filter((i) => i.action === 'ALLOW' && !isOutOfMesh(i)).flatMap((i) => i.ports));
@@ -227,7 +294,7 @@ export class DestinationPolicies extends Construct {
           rules: [{
             from: [{ source: { principals: [this.waypoint!.principal] } }],
             ...(ports().length > 0 ? { to: [{ operation: { ports: ports().map(String) } }] } : {}),
-          }],
+          }, ...this.directRules()],
         }),
       }) as AuthorizationPolicySpec,
     });

@@ -4,6 +4,8 @@ export const LABEL_INJECTION = 'istio-injection';
 export const LABEL_USE_WAYPOINT = 'istio.io/use-waypoint';
 export const LABEL_USE_WAYPOINT_NAMESPACE = 'istio.io/use-waypoint-namespace';
 export const LABEL_WAYPOINT_FOR = 'istio.io/waypoint-for';
+/** Opts a Service (or namespace) in to ingress gateways sending through its waypoint (istio `ambient/services.go`). */
+export const LABEL_INGRESS_USE_WAYPOINT = 'istio.io/ingress-use-waypoint';
 export const ANNOTATION_DRY_RUN = 'istio.io/dry-run';
 export const WAYPOINT_GATEWAY_CLASS = 'istio-waypoint';
 export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';

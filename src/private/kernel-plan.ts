@@ -87,17 +87,40 @@ export class KernelPlan {
         this.destinationGroup(d).ingress.push({ peers: outOfMeshPeers(source), ports: intent.ports.map(TCP) });
         continue;
       }
-      const callers = this.callerPeers(source);
-      if (waypoint) {
-        this.waypointGroup(waypoint).ingress.push({ peers: callers, ports: [HBONE] });
-        this.waypointGroup(waypoint).egress.push({ peers: [podsOf(d)], ports: destPorts });
-        this.destinationGroup(d).ingress.push({ peers: [waypointPods(waypoint)], ports: destPorts });
-      } else {
-        this.destinationGroup(d).ingress.push({ peers: callers, ports: destPorts });
+      for (const path of this.paths(source, waypoint !== undefined)) {
+        if (waypoint && !path.direct) {
+          this.waypointGroup(waypoint).ingress.push({ peers: path.peers, ports: [HBONE] });
+          this.waypointGroup(waypoint).egress.push({ peers: [podsOf(d)], ports: destPorts });
+          this.destinationGroup(d).ingress.push({ peers: [waypointPods(waypoint)], ports: destPorts });
+          for (const group of path.groups) group.egress.push({ peers: [waypointPods(waypoint)], ports: [HBONE] });
+        } else {
+          this.destinationGroup(d).ingress.push({ peers: path.peers, ports: destPorts });
+          for (const group of path.groups) group.egress.push({ peers: [podsOf(d)], ports: destPorts });
+        }
       }
-      const target = waypoint ? waypointPods(waypoint) : podsOf(d);
-      for (const group of this.callerGroups(source)) group.egress.push({ peers: [target], ports: waypoint ? [HBONE] : destPorts });
     }
+  }
+
+  /**
+   * The paths a mesh identity's calls take to a destination: through its waypoint, or direct for callers
+   * in sidecar namespaces, which never use waypoints (istio `xds/endpoints/endpoint_builder.go`).
+   */
+  private paths(source: SourceIdentity, waypoint: boolean): { peers: Peer[]; groups: MutableGroup[]; direct: boolean }[] {
+    const sidecar = (ns: string | undefined) => ns !== undefined && (this.graph.namespace(ns)?.sidecar ?? false);
+    if (!waypoint) return [{ peers: this.callerPeers(source), groups: this.callerGroups(source), direct: true }];
+    if (source.kind === 'any') {
+      // the ztunnel policy admits the perimeter's sidecar namespaces directly; everyone else goes through the waypoint
+      const sidecars = this.graph.namespaces.filter((n) => n.sidecar).map((n) => n.name);
+      const groups = this.callerGroups(source);
+      return [
+        { peers: this.callerPeers(source), groups: groups.filter((g) => !sidecar(g.namespace)), direct: false },
+        ...(sidecars.length > 0
+          ? [{ peers: sidecars.map((namespace): Peer => ({ kind: 'pods', namespace })), groups: groups.filter((g) => sidecar(g.namespace)), direct: true }]
+          : []),
+      ];
+    }
+    const local = source.kind === 'namespace' || source.trustDomain === this.settings.trustDomain;
+    return [{ peers: this.callerPeers(source), groups: this.callerGroups(source), direct: local && sidecar(source.namespace) }];
   }
 
   private addEgress(egress: EgressIntent): void {

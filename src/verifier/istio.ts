@@ -30,21 +30,23 @@ const L4_WHEN = new Set(['source.ip', 'source.namespace', 'source.principal', 'd
 
 /**
  * Istio authorization as each enforcement point applies it: DENY before ALLOW; when any ALLOW policy
- * applies, one must match. At ztunnel, an ALLOW rule with L7 fields is dropped (never matches) and a
- * DENY rule loses its L7 fields (an emptied DENY does nothing). Dry-run policies only log.
+ * applies, one must match. ztunnel gets istiod's L4 translation of each rule (see `ztunnelClauses`);
+ * only ALLOW and DENY reach it (istiod: "ztunnel does not support the X action"). Dry-run policies only log.
  */
 export function authorize(policies: PolicyObject[], ctx: RequestContext, enforcer: Enforcer, where: string, dryRunEnforced = false): AuthzVerdict {
   const active = dryRunEnforced ? policies : policies.filter((p) => p.annotations['istio.io/dry-run'] !== 'true');
   const dryRun = policies.length - active.length;
   const note = dryRun > 0 ? ` (${dryRun} dry-run polic${dryRun === 1 ? 'y' : 'ies'} only log)` : '';
-  for (const p of active.filter((x) => (x.spec.action ?? 'ALLOW') === 'DENY')) {
-    const i = (p.spec.rules ?? []).findIndex((r: Json) => ruleMatches(prepare(r, enforcer, 'DENY'), ctx, p, 'DENY'));
+  const matches = (p: PolicyObject, r: Json, action: string) => enforcer === 'ztunnel'
+    ? ztunnelRuleMatches(r, ctx, p, action) : ruleMatches(r, ctx, p, action);
+  for (const p of active.filter((x) => actionOf(x) === 'DENY')) {
+    const i = (p.spec.rules ?? []).findIndex((r: Json) => matches(p, r, 'DENY'));
     if (i >= 0) return { allowed: false, reason: `${where}: denied by AuthorizationPolicy ${ref(p)} (DENY rule ${i})${note}` };
   }
-  const allows = active.filter((x) => (x.spec.action ?? 'ALLOW') === 'ALLOW');
+  const allows = active.filter((x) => actionOf(x) === 'ALLOW');
   if (allows.length === 0) return { allowed: true, reason: `${where}: no ALLOW policy applies, so nothing is required${note}` };
   for (const p of allows) {
-    const i = (p.spec.rules ?? []).findIndex((r: Json) => ruleMatches(prepare(r, enforcer, 'ALLOW'), ctx, p, 'ALLOW'));
+    const i = (p.spec.rules ?? []).findIndex((r: Json) => matches(p, r, 'ALLOW'));
     if (i >= 0) return { allowed: true, reason: `${where}: allowed by AuthorizationPolicy ${ref(p)} (rule ${i})${note}` };
   }
   const dropped = enforcer === 'ztunnel' ? allows.filter((p) => (p.spec.rules ?? []).some((r: Json) => hasL7(r))).map(ref) : [];
@@ -55,28 +57,113 @@ export function authorize(policies: PolicyObject[], ctx: RequestContext, enforce
   };
 }
 
-/** The rule as the enforcement point sees it; undefined when it is dropped or emptied. */
-function prepare(rule: Json, enforcer: Enforcer, action: string): Json | undefined {
-  if (enforcer !== 'ztunnel' || !hasL7(rule)) return rule;
-  if (action === 'ALLOW') return undefined;
-  const from = (rule.from ?? []).map((f: Json) => ({ source: strip(f.source, L7_SOURCE) })).filter((f: Json) => Object.keys(f.source).length > 0);
-  const to = (rule.to ?? []).map((t: Json) => ({ operation: strip(t.operation, L7_OPERATION) }))
-    .filter((t: Json) => Object.keys(t.operation).length > 0);
-  const when = (rule.when ?? []).filter((w: Json) => L4_WHEN.has(w.key));
-  if (from.length === 0 && to.length === 0 && when.length === 0) return undefined;
-  return { ...(from.length ? { from } : {}), ...(to.length ? { to } : {}), ...(when.length ? { when } : {}) };
+function actionOf(p: PolicyObject): string {
+  return p.spec.action ?? 'ALLOW';
 }
 
+/** Whether a rule has an attribute istiod treats as HTTP-only (a non-empty list, or a `when` on a non-L4 key). */
 function hasL7(rule: Json): boolean {
-  return (rule.from ?? []).some((f: Json) => L7_SOURCE.some((k) => f.source?.[k] !== undefined))
-    || (rule.to ?? []).some((t: Json) => L7_OPERATION.some((k) => t.operation?.[k] !== undefined))
+  const set = (v: unknown) => Array.isArray(v) && v.length > 0;
+  return (rule.from ?? []).some((f: Json) => L7_SOURCE.some((k) => set(f.source?.[k])))
+    || (rule.to ?? []).some((t: Json) => L7_OPERATION.some((k) => set(t.operation?.[k])))
     || (rule.when ?? []).some((w: Json) => !L4_WHEN.has(w.key));
 }
 
-function strip(obj: Json, keys: string[]): Json {
-  const out = { ...obj };
-  for (const k of keys) delete out[k];
-  return out;
+/**
+ * One ztunnel match: every field that is set must match (positive: any value; negative: none), as
+ * ztunnel `src/rbac.rs` `Authorization::matches` does. An empty match is skipped: it never matches.
+ */
+interface ZtunnelMatch {
+  readonly principals?: string[];
+  readonly notPrincipals?: string[];
+  readonly namespaces?: string[];
+  readonly notNamespaces?: string[];
+  readonly serviceAccounts?: string[];
+  readonly notServiceAccounts?: string[];
+  readonly ips?: string[];
+  readonly notIps?: string[];
+  readonly ports?: string[];
+  readonly notPorts?: string[];
+  readonly destinationIps?: string[];
+  readonly notDestinationIps?: string[];
+}
+
+/** The ztunnel match fields a `when` key becomes (istio `authorization.go` `handleRule`, `whenMatch`). */
+const WHEN_FIELDS: Record<string, [keyof ZtunnelMatch, keyof ZtunnelMatch]> = {
+  'source.namespace': ['namespaces', 'notNamespaces'],
+  'source.principal': ['principals', 'notPrincipals'],
+  'source.ip': ['ips', 'notIps'],
+  'destination.port': ['ports', 'notPorts'],
+  'destination.ip': ['destinationIps', 'notDestinationIps'],
+};
+
+/**
+ * A rule as istiod sends it to ztunnel (istio `pilot/pkg/serviceregistry/ambient/authorization.go`
+ * `handleRule`): a clause for `to` (each operation keeps only its ports), a clause for `from` (each
+ * source keeps only its L4 fields), and one clause per `when` condition (its L4 key, else nothing).
+ * An ALLOW rule with any HTTP attribute is dropped whole (undefined); a DENY rule keeps its emptied matches.
+ */
+export function ztunnelClauses(rule: Json, action: string): ZtunnelMatch[][] | undefined {
+  if (action === 'ALLOW' && hasL7(rule)) return undefined;
+  const clauses: ZtunnelMatch[][] = [];
+  const to: Json[] = rule.to ?? [];
+  const from: Json[] = rule.from ?? [];
+  if (to.length > 0) clauses.push(to.map((t) => ({ ports: t.operation?.ports, notPorts: t.operation?.notPorts })));
+  if (from.length > 0) {
+    clauses.push(from.map((f) => {
+      const s = f.source ?? {};
+      return {
+        principals: s.principals, notPrincipals: s.notPrincipals, namespaces: s.namespaces, notNamespaces: s.notNamespaces,
+        serviceAccounts: s.serviceAccounts, notServiceAccounts: s.notServiceAccounts, ips: s.ipBlocks, notIps: s.notIpBlocks,
+      };
+    }));
+  }
+  for (const w of rule.when ?? []) {
+    const keys = WHEN_FIELDS[w.key];
+    clauses.push([keys ? { [keys[0]]: w.values, [keys[1]]: w.notValues } : {}]);
+  }
+  return clauses;
+}
+
+/**
+ * Whether ztunnel matches a rule: every clause must match; a clause matches when one of its non-empty
+ * matches does (ztunnel `src/rbac.rs`: empty matches are skipped, so a clause of only empty matches
+ * never matches — a DENY whose `from`, `to` or `when` lost all its HTTP-only parts is a no-op; istio
+ * `authorization_test.go` "DENY policy with L4 From and L7 When is a no-op due to AND empty clause").
+ * A plaintext caller has no identity: its principal and namespace are empty, so positive values never
+ * match and negative ones always do (ztunnel `rbac.rs` tests with plaintext connections). The
+ * destination IP is not modelled: an ALLOW condition on it can be met, a DENY condition on it avoided.
+ */
+function ztunnelRuleMatches(rule: Json, ctx: RequestContext, policy: PolicyObject, action: string): boolean {
+  const clauses = ztunnelClauses(rule, action);
+  if (!clauses) return false;
+  return clauses.every((clause) => clause.some((m) => !isEmptyMatch(m) && ztunnelMatch(m, ctx, policy, action === 'ALLOW')));
+}
+
+function isEmptyMatch(m: ZtunnelMatch): boolean {
+  return Object.values(m).every((v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0));
+}
+
+function ztunnelMatch(m: ZtunnelMatch, ctx: RequestContext, policy: PolicyObject, unknown: boolean): boolean {
+  const id = identityOf(ctx.principal);
+  const field = <T>(positive: T[] | undefined, negative: T[] | undefined, test: (x: T) => boolean) =>
+    (!positive?.length || positive.some(test)) && (!negative?.length || !negative.some(test));
+  // serviceAccounts compare namespace and name only, whatever the trust domain (ztunnel `ServiceAccountMatch`)
+  const saMatch = (x: string) => id !== undefined
+    && (x.includes('/') ? x === `${id.namespace}/${id.serviceAccount}` : id.namespace === policy.namespace && x === id.serviceAccount);
+  const port = String(ctx.port);
+  return field(m.principals, m.notPrincipals, (p) => ctx.principal !== undefined && stringMatch(p, ctx.principal))
+    && field(m.namespaces, m.notNamespaces, (p) => stringMatch(p, id?.namespace ?? ''))
+    && field(m.serviceAccounts, m.notServiceAccounts, saMatch)
+    && field(m.ips, m.notIps, (c) => ipMatch(c, ctx.ip))
+    && field(m.ports, m.notPorts, (p) => String(p) === port)
+    && (unknown || (!m.destinationIps?.length && !m.notDestinationIps?.length));
+}
+
+/** Namespace and service account of a principal `<td>/ns/<ns>/sa/<sa>`; undefined for plaintext. */
+export function identityOf(principal: string | undefined): { namespace: string; serviceAccount: string } | undefined {
+  const m = principal ? /\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(principal) : undefined;
+  return m ? { namespace: m[1], serviceAccount: m[2] } : undefined;
 }
 
 /**
@@ -86,16 +173,18 @@ function strip(obj: Json, keys: string[]): Json {
 function ruleMatches(rule: Json | undefined, ctx: RequestContext, policy: PolicyObject, action: string): boolean {
   if (!rule) return false;
   const unknown = action === 'ALLOW';
+  // an empty or missing list constrains nothing (Envoy RBAC as istio's authz builder writes it)
   const from: Json[] | undefined = rule.from;
-  if (from && !from.some((f) => sourceMatches(f.source ?? {}, ctx, policy, unknown))) return false;
+  if (from?.length && !from.some((f) => sourceMatches(f.source ?? {}, ctx, policy, unknown))) return false;
   const to: Json[] | undefined = rule.to;
-  if (to && !to.some((t) => operationMatches(t.operation ?? {}, ctx, unknown))) return false;
+  if (to?.length && !to.some((t) => operationMatches(t.operation ?? {}, ctx, unknown))) return false;
   return (rule.when ?? []).every((w: Json) => conditionMatches(w, ctx, unknown));
 }
 
 function sourceMatches(s: Json, ctx: RequestContext, policy: PolicyObject, unknown: boolean): boolean {
-  const ns = ctx.principal ? /\/ns\/([^/]+)\//.exec(ctx.principal)?.[1] : undefined;
-  const sa = ctx.principal ? /\/sa\/([^/]+)$/.exec(ctx.principal)?.[1] : undefined;
+  const id = identityOf(ctx.principal);
+  const ns = id?.namespace;
+  const sa = id?.serviceAccount;
   if (s.principals && !(ctx.principal !== undefined && s.principals.some((p: string) => stringMatch(p, ctx.principal!)))) return false;
   if (s.notPrincipals && s.notPrincipals.some((p: string) => ctx.principal !== undefined && stringMatch(p, ctx.principal))) return false;
   if (s.namespaces && !(ns !== undefined && s.namespaces.some((p: string) => stringMatch(p, ns)))) return false;
@@ -140,8 +229,9 @@ function conditionMatches(w: Json, ctx: RequestContext, unknown: boolean): boole
 function conditionValue(key: string, ctx: RequestContext): string | undefined {
   if (key === 'connection.sni') return ctx.sni;
   if (key === 'destination.port') return String(ctx.port);
-  if (key === 'source.principal') return ctx.principal;
-  if (key === 'source.namespace') return ctx.principal ? /\/ns\/([^/]+)\//.exec(ctx.principal)?.[1] : undefined;
+  // a plaintext caller has an empty principal and namespace: known, not unknown (positive values never match it)
+  if (key === 'source.principal') return ctx.principal ?? '';
+  if (key === 'source.namespace') return identityOf(ctx.principal)?.namespace ?? '';
   if (key === 'source.ip') return ctx.ip;
   const header = /^request\.headers\[(.+)\]$/.exec(key);
   if (header) return ctx.headers?.[header[1].toLowerCase()];
@@ -195,12 +285,23 @@ export function selectorPolicies(model: ManifestModel, w: WorkloadInfo, extraTar
   });
 }
 
-/** Policies a waypoint applies for traffic to a Service or ServiceEntry: only those attached by targetRefs. */
-export function waypointPolicies(model: ManifestModel, waypoint: WorkloadInfo, target: { kind: 'Service' | 'ServiceEntry'; namespace: string; name: string }): PolicyObject[] {
-  const group = target.kind === 'Service' ? '' : 'networking.istio.io';
-  const namespaces = [...new Set([target.namespace, waypoint.namespace, model.rootNamespace])];
+/** What traffic a waypoint handles: addressed to a Service (or ServiceEntry), or to a pod IP (workload). */
+export interface WaypointTarget {
+  readonly kind: 'Service' | 'ServiceEntry';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/**
+ * Policies a waypoint applies: only those attached by targetRefs — to the Service or ServiceEntry the
+ * traffic is addressed to, to the waypoint's Gateway, or to the GatewayClass istio-waypoint (root
+ * namespace). For workload-addressed traffic (`target` undefined) only the last two apply.
+ */
+export function waypointPolicies(model: ManifestModel, waypoint: WorkloadInfo, target?: WaypointTarget): PolicyObject[] {
+  const group = target?.kind === 'Service' ? '' : 'networking.istio.io';
+  const namespaces = [...new Set([...(target ? [target.namespace] : []), waypoint.namespace, model.rootNamespace])];
   return namespaces.flatMap((ns) => model.inNamespace(model.authorizationPolicies, ns)).filter((p) => targetsOf(p).some((t) =>
-    (p.namespace === target.namespace && sameTarget(t, { group, kind: target.kind, name: target.name }))
+    (target && p.namespace === target.namespace && sameTarget(t, { group, kind: target.kind, name: target.name }))
     || (p.namespace === waypoint.namespace && sameTarget(t, { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: waypoint.name }))
     || (p.namespace === model.rootNamespace && sameTarget(t, { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'istio-waypoint' }))));
 }
@@ -232,18 +333,57 @@ export function mtlsMode(model: ManifestModel, w: WorkloadInfo, port: number): {
   return { mode: 'PERMISSIVE', reason: 'no PeerAuthentication: PERMISSIVE by default' };
 }
 
-/** The waypoint traffic to a Service (or ServiceEntry) is sent through, following Istio's label precedence. */
-export function waypointFor(model: ManifestModel, target: ServiceInfo | ServiceEntryInfo): { waypoint?: WorkloadInfo; reason: string } {
-  const ns = model.namespace(target.namespace);
-  const name = target.labels['istio.io/use-waypoint'] ?? ns.labels['istio.io/use-waypoint'];
-  if (name === undefined || name === 'none') return { reason: 'no istio.io/use-waypoint label: ztunnel goes direct' };
-  const wpNs = target.labels['istio.io/use-waypoint-namespace'] ?? ns.labels['istio.io/use-waypoint-namespace'] ?? target.namespace;
+const USE_WAYPOINT = 'istio.io/use-waypoint';
+const USE_WAYPOINT_NAMESPACE = 'istio.io/use-waypoint-namespace';
+const INGRESS_USE_WAYPOINT = 'istio.io/ingress-use-waypoint';
+
+/** A waypoint on the path, or why there is none. */
+export interface WaypointRoute {
+  readonly waypoint?: WorkloadInfo;
+  readonly reason: string;
+}
+
+/**
+ * The waypoint traffic to a Service (or ServiceEntry) is sent through: the object's `istio.io/use-waypoint`
+ * label, else its namespace's; `none` opts out; the waypoint must exist and serve `service` or `all` traffic,
+ * else ztunnel goes direct (istio `label/labels.yaml`; ambient `waypoint_test.go`).
+ */
+export function waypointFor(model: ManifestModel, target: ServiceInfo | ServiceEntryInfo): WaypointRoute {
+  return useWaypoint(model, `${target.namespace}/${target.name}`, target.namespace, target.labels, ['service', 'all'], 'Service');
+}
+
+/**
+ * The waypoint traffic addressed to a pod IP goes through: the pod's `istio.io/use-waypoint` label, else
+ * its namespace's, naming a waypoint for `workload` or `all` traffic (ztunnel `proxy/outbound.rs` only
+ * looks up a workload waypoint for traffic not addressed to a Service; istio `TestAuthorizationWaypointDefaultDeny`).
+ */
+export function workloadWaypointFor(model: ManifestModel, w: WorkloadInfo): WaypointRoute {
+  return useWaypoint(model, w.id, w.namespace, w.podLabels, ['workload', 'all'], 'workload');
+}
+
+function useWaypoint(model: ManifestModel, id: string, namespace: string, labels: Record<string, string>, serves: string[], traffic: string): WaypointRoute {
+  const ns = model.namespace(namespace);
+  const name = labels[USE_WAYPOINT] ?? ns.labels[USE_WAYPOINT];
+  if (name === undefined) return { reason: `no ${USE_WAYPOINT} label on ${id} or its namespace: ztunnel goes direct` };
+  if (name === 'none') return { reason: `${id} opts out with ${USE_WAYPOINT}=none: ztunnel goes direct` };
+  const wpNs = labels[USE_WAYPOINT_NAMESPACE] ?? ns.labels[USE_WAYPOINT_NAMESPACE] ?? namespace;
   const waypoint = model.workloads.find((w) => w.kind === 'Waypoint' && w.namespace === wpNs && w.name === name);
-  if (!waypoint) return { reason: `istio.io/use-waypoint names ${wpNs}/${name}, which does not exist: ztunnel goes direct` };
-  if (!['service', 'all'].includes(waypoint.waypointFor ?? 'service')) {
-    return { reason: `waypoint ${waypoint.id} is for ${waypoint.waypointFor} traffic, not Service traffic: ztunnel goes direct` };
+  if (!waypoint) return { reason: `${USE_WAYPOINT} names ${wpNs}/${name}, which does not exist: ztunnel goes direct` };
+  if (!serves.includes(waypoint.waypointFor ?? 'service')) {
+    return { reason: `waypoint ${waypoint.id} is for ${waypoint.waypointFor} traffic, not ${traffic} traffic: ztunnel goes direct` };
   }
-  return { waypoint, reason: `${target.namespace}/${target.name} uses waypoint ${waypoint.id}` };
+  return { waypoint, reason: `${id} uses waypoint ${waypoint.id}` };
+}
+
+/**
+ * Whether an ingress gateway sends to a Service's waypoint: only when the Service, else its namespace,
+ * carries `istio.io/ingress-use-waypoint` parsing as true (istio `ambient/services.go`
+ * `ingressUseWaypointFromLabels`, `xds/endpoints/endpoint_builder.go` `findServiceWaypoint`; `TestIngressToWaypoint`).
+ */
+export function ingressUsesWaypoint(model: ManifestModel, service: ServiceInfo): boolean {
+  const value = service.labels[INGRESS_USE_WAYPOINT] ?? model.namespace(service.namespace).labels[INGRESS_USE_WAYPOINT];
+  // Go's strconv.ParseBool
+  return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value ?? '');
 }
 
 /** The ServiceEntry that declares a host and port, if any. */

@@ -1,7 +1,10 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
-import { authorize, AuthzVerdict, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor, waypointPolicies } from './istio';
+import {
+  authorize, AuthzVerdict, ingressUsesWaypoint, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor, waypointPolicies,
+  WaypointRoute, workloadWaypointFor,
+} from './istio';
 import { Endpoint, KernelEvaluator, matchSelector } from './kernel';
 import { Json, ManifestError, ManifestModel, PolicyObject, ServiceInfo, WorkloadInfo } from './model';
 
@@ -340,11 +343,10 @@ export class PerimeterVerifier {
 
   private workloadHops(src: Party, dst: Party, port: number, options: CheckOptions): Hop[] {
     const w = dst.workload!;
-    const resolved = this.destinationPort(w, port);
-    if (!resolved) {
-      return [{ layer: 'model', from: src.name, to: dst.name, port, allowed: false, reason: `${dst.name} does not listen on ${port} (container ports ${w.containerPorts.join(', ') || 'unknown'}) and no Service of it exposes ${port}` }];
-    }
-    const { containerPort, service, servicePort } = resolved;
+    const { containerPort, service, servicePort, undeclared } = this.destinationPort(w, port);
+    // Kubernetes: Container.ports is informational, so an undeclared port may well be listening
+    const notes: Hop[] = undeclared ? [{ layer: 'model', from: src.name, to: dst.name, port, allowed: true,
+      reason: `no container of ${dst.name} declares port ${port} and no Service of it exposes it; declaring ports is informational, so it is checked as a connection to the pod on ${port}` }] : [];
     const ctx = (principal: string | undefined, p: number): RequestContext => ({
       principal,
       port: p,
@@ -354,21 +356,23 @@ export class PerimeterVerifier {
       headers: options.headers,
     });
 
-    if (src.name === 'kubelet') return [this.kernelHop(src, dst, containerPort)];
+    if (src.name === 'kubelet') return [...notes, this.kernelHop(src, dst, containerPort)];
     if (w.kind === 'Gateway' || w.kind === 'Waypoint') {
       const policies = selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: w.name }]);
       return [
+        ...notes,
         this.kernelHop(src, dst, containerPort),
         this.authzHop('proxy', src.name, dst.name, containerPort, this.authorize(policies, ctx(src.principal, containerPort), 'proxy', `gateway ${w.id}`)),
       ];
     }
     if (w.dataplane === 'none') {
-      return [this.kernelHop(src, dst, containerPort), { layer: 'mesh', from: src.name, to: dst.name, port: containerPort, allowed: true, reason: `${dst.name} is not in the mesh: no authorization applies` }];
+      return [...notes, this.kernelHop(src, dst, containerPort), { layer: 'mesh', from: src.name, to: dst.name, port: containerPort, allowed: true, reason: `${dst.name} is not in the mesh: no authorization applies` }];
     }
     if (!this.inMesh(src)) {
       // plaintext: straight to the pod, where STRICT mTLS rejects it before any policy
       const mtls = mtlsMode(this.model, w, containerPort);
       const hops: Hop[] = [
+        ...notes,
         this.kernelHop(src, dst, containerPort),
         { layer: 'mtls', from: src.name, to: dst.name, port: containerPort, allowed: mtls.mode !== 'STRICT', reason: `plaintext to ${dst.name}:${containerPort}: ${mtls.reason}` },
       ];
@@ -378,28 +382,51 @@ export class PerimeterVerifier {
     }
     if (w.dataplane === 'sidecar') {
       return [
+        ...notes,
         this.kernelHop(src, dst, containerPort),
         this.authzHop('proxy', src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'proxy', `sidecar of ${w.id}`)),
       ];
     }
     const viaService = (options.viaService ?? true) && service !== undefined;
-    const route = viaService ? waypointFor(this.model, service!) : { reason: 'dialled by pod IP: no Service waypoint' };
-    const waypoint = 'waypoint' in route ? route.waypoint : undefined;
+    const route = this.route(src, w, viaService ? service : undefined);
+    const waypoint = route.waypoint;
     if (!waypoint) {
       return [
+        ...notes,
         this.kernelHop(src, dst, 15008),
         this.authzHop('ztunnel', src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (${route.reason})`)),
       ];
     }
     const wp = this.party(waypoint.id);
+    // a waypoint matches the port the client addressed: the Service port, or the pod's port
+    const wpPort = viaService ? servicePort! : containerPort;
+    const target = viaService ? { kind: 'Service' as const, namespace: service!.namespace, name: service!.name } : undefined;
     return [
+      ...notes,
       this.kernelHop(src, wp, 15008),
-      this.authzHop('waypoint', src.name, wp.name, servicePort!, this.authorize(
-        waypointPolicies(this.model, waypoint, { kind: 'Service', namespace: service!.namespace, name: service!.name }),
-        ctx(src.principal, servicePort!), 'waypoint', `waypoint ${waypoint.id} for Service ${service!.namespace}/${service!.name}`)),
+      this.authzHop('waypoint', src.name, wp.name, wpPort, this.authorize(waypointPolicies(this.model, waypoint, target),
+        ctx(src.principal, wpPort), 'waypoint', `waypoint ${waypoint.id} for ${target ? `Service ${target.namespace}/${target.name}` : `workload ${w.id}`}`)),
       this.kernelHop(wp, dst, 15008),
       this.authzHop('ztunnel', wp.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(wp.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (from the waypoint)`)),
     ];
+  }
+
+  /**
+   * The waypoint a mesh caller's connection to an ambient workload passes through. Ingress gateways use
+   * a Service's waypoint only when it opts in with istio.io/ingress-use-waypoint; sidecars and ingress
+   * gateways never use workload waypoints, and sidecars no Service waypoint either (istio
+   * `xds/endpoints/endpoint_builder.go`; ambient `baseline_test.go` "sidecars do not currently respect waypoints").
+   */
+  private route(src: Party, w: WorkloadInfo, service: ServiceInfo | undefined): WaypointRoute {
+    const caller = src.workload;
+    if (caller?.dataplane === 'sidecar') return { reason: `${src.name} is a sidecar: sidecars send to the pod directly, never through a waypoint` };
+    if (caller?.kind === 'Gateway') {
+      if (!service) return { reason: `${src.name} is an ingress gateway: it sends to pods directly, never through a workload waypoint` };
+      const r = waypointFor(this.model, service);
+      if (!r.waypoint || ingressUsesWaypoint(this.model, service)) return r;
+      return { reason: `${src.name} is an ingress gateway: it skips the waypoint of Service ${service.namespace}/${service.name} unless the Service or its namespace sets istio.io/ingress-use-waypoint=true` };
+    }
+    return service ? waypointFor(this.model, service) : workloadWaypointFor(this.model, w);
   }
 
   private egressHops(src: Party, dst: Party, port: number): Hop[] {
@@ -424,8 +451,11 @@ export class PerimeterVerifier {
     ];
   }
 
-  /** The container port, and the Service (and its port) that reaches it, for a port named in a check. */
-  private destinationPort(w: WorkloadInfo, port: number): { containerPort: number; service?: ServiceInfo; servicePort?: number } | undefined {
+  /**
+   * The container port, and the Service (and its port) that reaches it, for a port named in a check: a
+   * declared container port, else a Service port, else the pod's own (undeclared) port.
+   */
+  private destinationPort(w: WorkloadInfo, port: number): { containerPort: number; service?: ServiceInfo; servicePort?: number; undeclared?: boolean } {
     const services = this.model.servicesOf(w);
     if (w.containerPorts.includes(port) || w.containerPorts.length === 0) {
       for (const s of services) {
@@ -435,10 +465,11 @@ export class PerimeterVerifier {
       return { containerPort: port };
     }
     for (const s of services) {
-      const sp = s.ports.find((p) => p.port === port && typeof p.targetPort === 'number');
-      if (sp) return { containerPort: Number(sp.targetPort), service: s, servicePort: port };
+      const sp = s.ports.find((p) => p.port === port);
+      const target = sp && targetPortOf(sp.targetPort);
+      if (target !== undefined) return { containerPort: target, service: s, servicePort: port };
     }
-    return undefined;
+    return { containerPort: port, undeclared: true };
   }
 
   private authorize(policies: PolicyObject[], ctx: RequestContext, enforcer: 'ztunnel' | 'waypoint' | 'proxy', where: string): AuthzVerdict {
@@ -468,7 +499,8 @@ export class PerimeterVerifier {
       const v = this.check(from, to, port);
       const waypoint = v.hops.find((h) => h.layer === 'waypoint')?.to;
       // a mesh caller that dials the pod IP skips the Service's waypoint: only the ztunnel policies decide
-      if (pod && waypoint && this.party(from).principal !== undefined && this.check(from, to, port, { viaService: false }).allowed) {
+      const direct = pod && waypoint && this.party(from).principal !== undefined ? this.check(from, to, port, { viaService: false }) : undefined;
+      if (direct?.allowed && !direct.hops.some((h) => h.layer === 'waypoint')) {
         flows.push({ from, to, port, via: `${POD_IP_BYPASS} ${waypoint}` });
       }
       if (v.allowed) {
@@ -650,6 +682,11 @@ export class PerimeterVerifier {
       default: return [];
     }
   }
+}
+
+/** A Service's targetPort as a number (a named targetPort is not resolved yet). */
+function targetPortOf(targetPort: number | string): number | undefined {
+  return typeof targetPort === 'number' ? targetPort : undefined;
 }
 
 /** Two candidate sets together; undefined (any source) wins. */
