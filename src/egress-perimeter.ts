@@ -93,6 +93,11 @@ export class EgressPerimeter extends Construct {
       }
       return;
     }
+    if (this.namespace.dataplaneMode !== DataplaneMode.AMBIENT) {
+      // only ingress and east-west gateways send to waypoints (istio `xds/endpoints/endpoint_builder.go` `findServiceWaypoint`)
+      throw conflict(this, `the workloads of "${this.namespace.name}" run sidecars, which never send through an egress waypoint: they would go to the host directly, past the declared callers`,
+        'move the namespace to ambient (dataplaneMode: DataplaneMode.AMBIENT), or on Cilium use mode: EgressMode.CILIUM_DIRECT');
+    }
     const egressNamespace = props.egressNamespace ?? props.namespace;
     if (egressNamespace.dataplaneMode !== DataplaneMode.AMBIENT) {
       throw conflict(this, `the egress waypoint needs an ambient namespace, but "${egressNamespace.name}" is in sidecar mode`,

@@ -141,7 +141,7 @@ const CASES: Case[] = [
   ['an egress caller from another namespace', 'test/p/shop/egress', /invalid egress caller "ns:web"/, () => base().shop.egress('egress').allow({ from: anyone, hosts: tls('a.example.com') })],
   ['direct egress in a perimeter without Cilium', 'test/p/shop/direct', /EgressMode.CILIUM_DIRECT needs Cilium/, () => base().shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT })],
   ['a direct egress caller that is not a workload', 'test/p/shop/direct', /invalid direct egress caller/, () => base({ kernel: KernelFlavor.CILIUM }).shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [Identity.namespace('shop')], hosts: tls('a.example.com') })],
-  ['an egress waypoint in a sidecar namespace', 'test/p/legacy/egress', /needs an ambient namespace/, () => new MeshNamespace(base().p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR }).egress('egress')],
+  ['waypoint egress from a sidecar namespace', 'test/p/legacy/egress', /run sidecars, which never send through an egress waypoint/, () => new MeshNamespace(base().p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR }).egress('egress')],
   ['an egress perimeter without a kernel backstop', '[test/p/shop/egress]', /no KernelBackstop covers namespace "shop"/, () => {
     const b = base();
     b.shop.egress('egress').allow({ from: [Identity.namespace('shop')], hosts: tls('a.example.com') });

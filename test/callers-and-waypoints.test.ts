@@ -29,7 +29,10 @@ function perimeter() {
   });
   new KernelBackstop(mesh, 'backstop');
   return {
-    chart, shop, legacyNs, edge,
+    chart,
+    shop,
+    legacyNs,
+    edge,
     api: Workload.fromDeployment(api.deployment),
     web: Workload.fromDeployment(web.deployment),
     legacy: Workload.fromDeployment(legacy.deployment),
@@ -101,7 +104,7 @@ describe('a sidecar-mode caller of a waypoint-routed destination', () => {
     const verdict = v.check('legacy/app', 'shop/api', 80);
     expect(verdict.allowed).toBe(true);
     expect(hops(v, 'legacy/app', 'shop/api', 80)).toEqual(['kernel:shop/api:allow', 'ztunnel:shop/api:allow']);
-    expect(verdict.hops[1].reason).toBe('ztunnel at shop/api (legacy/app is a sidecar: sidecars send to the pod directly, never through a waypoint): '
+    expect(verdict.hops[1].reason).toBe('ztunnel at shop/api (legacy/app is a sidecar: sidecars send to the destination directly, never through a waypoint): '
       + 'allowed by AuthorizationPolicy shop/api-require-waypoint (rule 1)');
     expect(v.compare()).toEqual({ overPermission: [], underPermission: [], layerMismatch: [] });
   });

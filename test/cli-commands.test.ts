@@ -40,7 +40,8 @@ describe('mesh-perimeter CLI: usage and bad input', () => {
 
   it('names every command and the shared options in the usage', () => {
     expect(USAGE.split('\n').map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
-      'usage:', 'mesh-perimeter verify', 'mesh-perimeter explain', 'mesh-perimeter diff', 'mesh-perimeter graph', 'mesh-perimeter report', 'options: --ignore-kind', '',
+      'usage:', 'mesh-perimeter verify', 'mesh-perimeter explain', 'mesh-perimeter diff', 'mesh-perimeter graph', 'mesh-perimeter report', 'options: --ignore-kind',
+      'exit codes:', '',
     ]);
   });
 
@@ -101,8 +102,9 @@ describe('mesh-perimeter CLI: usage and bad input', () => {
     expect(r.err).toMatch(/: the intents ConfigMap istio-system\/mesh-perimeter-intents is unreadable \(.*JSON.*\); synthesize it again, or remove it/);
   });
 
-  it('lets errors that are not about the input escape', () => {
-    expect(() => run('report', hybrid(), '--out', join(tmpdir(), 'no-such-folder-for-mesh-perimeter', 'report.md'))).toThrow(/ENOENT/);
+  it('refuses a file it cannot write as bad input (exit 2), not as a verdict', () => {
+    const out = join(tmpdir(), 'no-such-folder-for-mesh-perimeter', 'report.md');
+    expect(run('report', hybrid(), '--out', out)).toEqual({ code: 2, out: '', err: `mesh-perimeter: cannot open ${out}: ENOENT\n` });
   });
 });
 

@@ -205,8 +205,18 @@ describe('EgressPerimeter', () => {
 
     it('refuses an egress waypoint in a sidecar namespace', () => {
       const chart = newChart();
+      const p = new MeshPerimeter(chart, 'p');
+      const legacy = new MeshNamespace(p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR });
+      const shop = new MeshNamespace(p, 'shop');
+      expect(() => shop.egress('egress', { egressNamespace: legacy })).toThrow(/the egress waypoint needs an ambient namespace, but "legacy" is in sidecar mode/);
+    });
+
+    it('refuses waypoint egress for sidecar callers, which never send through a waypoint (istio endpoint_builder.go)', () => {
+      const chart = newChart();
       const ns = new MeshNamespace(new MeshPerimeter(chart, 'p'), 'legacy', { dataplaneMode: DataplaneMode.SIDECAR });
-      expect(() => ns.egress('egress')).toThrow(/the egress waypoint needs an ambient namespace, but "legacy" is in sidecar mode/);
+      expect(() => ns.egress('egress')).toThrow('test/p/legacy/egress: the workloads of "legacy" run sidecars, which never send through an egress waypoint: '
+        + 'they would go to the host directly, past the declared callers. Fix: move the namespace to ambient (dataplaneMode: DataplaneMode.AMBIENT), '
+        + 'or on Cilium use mode: EgressMode.CILIUM_DIRECT');
     });
   });
 });

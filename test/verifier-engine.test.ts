@@ -1,11 +1,14 @@
 import { ApiObject, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { Flow, PerimeterVerifier, Verdict, VerifierOptions } from '../src';
+import { Flow, IntentsDocument, PerimeterVerifier, Verdict, VerifierOptions } from '../src';
 import { intentsConfigMap, namespace } from './support/manifests';
 
 // ---- hand-written manifests ----------------------------------------------------------------------
 
 type J = Record<string, any>;
+/** Compares with an intents document made of `d` (the rest of the document empty). */
+const compareWith = (v: PerimeterVerifier, d: J) =>
+  v.compare({ version: 1, trustDomain: 'cluster.local', rootNamespace: 'istio-system', namespaces: [], flows: [], ...d } as IntentsDocument);
 const AMBIENT = { 'istio.io/dataplane-mode': 'ambient' };
 const WORLD = '203.0.113.10';
 const P = (ns: string, sa: string) => `cluster.local/ns/${ns}/sa/${sa}`;
@@ -301,7 +304,7 @@ describe('PerimeterVerifier.matrix', () => {
 
   it('never counts skipping a waypoint as declared', () => {
     const declared = declare([wl('prod/a')], { namespace: 'prod', name: 'waypointed', labels: { app: 'waypointed' } });
-    expect(prunedVerifier.compare({ flows: [declared] }).overPermission.filter((f) => f.from === 'prod/a' && f.to === 'prod/waypointed')).toEqual([{
+    expect(compareWith(prunedVerifier, { flows: [declared] }).overPermission.filter((f) => f.from === 'prod/a' && f.to === 'prod/waypointed')).toEqual([{
       from: 'prod/a', to: 'prod/waypointed', port: 8080, via: 'pod IP, skipping waypoint prod/wp', detail: 'allowed via pod IP, skipping waypoint prod/wp, but no intent declares it',
     }]);
   });
@@ -335,7 +338,7 @@ describe('PerimeterVerifier.compare', () => {
   ]);
   const toB = { namespace: 'prod', name: 'b', labels: { app: 'b' } };
   const toLocked = { namespace: 'prod', name: 'locked', labels: { app: 'locked' } };
-  const intoB = (declared: J[]) => v.compare({ flows: declared }).overPermission.filter((f) => f.to === 'prod/b').map((f) => f.from).sort();
+  const intoB = (declared: J[]) => compareWith(v, { flows: declared }).overPermission.filter((f) => f.to === 'prod/b').map((f) => f.from).sort();
   const everyone = intoB([]);
   const sa = (serviceAccount: string, trustDomain?: string) => ({ kind: 'serviceAccount', namespace: 'prod', serviceAccount, trustDomain });
   const outOfMesh = (labels: J) => ({ kind: 'outOfMesh', namespace: 'legacy', labels });
@@ -343,7 +346,7 @@ describe('PerimeterVerifier.compare', () => {
   it('lists every allowed flow as over-permission when nothing is declared', () => {
     expect(everyone).toEqual(['dev/*', 'dev/a', 'edge/*', 'edge/gw', 'legacy/*', 'legacy/meshed', 'legacy/metrics-scraper', 'legacy/other', 'legacy2/*',
       'legacy2/scraper2', 'prod/*', 'prod/a', 'prod/a-canary', 'prod/c', 'prod/locked', 'prod/optout', WORLD].sort());
-    expect(v.compare({ flows: [] }).overPermission[0]).toEqual({ from: 'prod/a', to: 'prod/b', port: 8080, detail: 'allowed, but no intent declares it' });
+    expect(compareWith(v, { flows: [] }).overPermission[0]).toEqual({ from: 'prod/a', to: 'prod/b', port: 8080, detail: 'allowed, but no intent declares it' });
   });
 
   it.each([
@@ -367,7 +370,7 @@ describe('PerimeterVerifier.compare', () => {
       .toEqual(everyone.filter((s) => !covered.includes(s)));
   });
 
-  const reachedByC = v.compare({ flows: [] }).overPermission.filter((f) => f.from === 'prod/c').map((f) => `${f.to}:${f.port}`);
+  const reachedByC = compareWith(v, { flows: [] }).overPermission.filter((f) => f.from === 'prod/c').map((f) => `${f.to}:${f.port}`);
   it.each([
     ['one workload', toB, [8080], ['prod/b:8080']],
     ['one workload on another port', toB, [9090], []],
@@ -376,12 +379,12 @@ describe('PerimeterVerifier.compare', () => {
     ['a workload whose labels changed, by name', { namespace: 'prod', name: 'b', labels: { app: 'b', version: 'v2' } }, [8080], ['prod/b:8080']],
     ['every pod of a namespace', { namespace: 'prod', name: 'prod' }, [8080], ['prod/a:8080', 'prod/a-canary:8080', 'prod/b:8080', 'prod/optout:8080']],
   ])('covers flows to %s', (_what, to, ports, covered) => {
-    const over = v.compare({ flows: [declare([{ kind: 'any' }], to, { ports })] }).overPermission.filter((f) => f.from === 'prod/c').map((f) => `${f.to}:${f.port}`);
+    const over = compareWith(v, { flows: [declare([{ kind: 'any' }], to, { ports })] }).overPermission.filter((f) => f.from === 'prod/c').map((f) => `${f.to}:${f.port}`);
     expect(over).toEqual(reachedByC.filter((f) => !(covered as string[]).includes(f)));
   });
 
   it('reports a declared DENY that gets through, and does not count it as declaring the flow', () => {
-    const c = v.compare({ flows: [{ ...declare([wl('prod/a', { app: 'a' }, 'a')], toB), action: 'DENY' }] });
+    const c = compareWith(v, { flows: [{ ...declare([wl('prod/a', { app: 'a' }, 'a')], toB), action: 'DENY' }] });
     expect(c.underPermission).toEqual([{ from: 'prod/a', to: 'prod/b', port: 8080, detail: 'declared DENY, but the request gets through' }]);
     expect(c.overPermission).toContainEqual({ from: 'prod/a', to: 'prod/b', port: 8080, detail: 'allowed, but no intent declares it' });
   });
@@ -398,12 +401,12 @@ describe('PerimeterVerifier.compare', () => {
     ['a range', { kind: 'cidrs', cidrs: ['10.20.0.0/16', '10.30.0.0/16'] }, ['10.20.0.0']],
     ['any mesh identity', { kind: 'any' }, ['prod/*', 'dev/*', 'edge/*']],
   ])('checks a declared flow from %s in full', (_what, from, sources) => {
-    const under = v.compare({ flows: [declare([from], toLocked)] }).underPermission;
+    const under = compareWith(v, { flows: [declare([from], toLocked)] }).underPermission;
     expect(under.map((u) => [u.from, u.to, u.port])).toEqual((sources as string[]).map((s) => [s, 'prod/locked', 8080]));
   });
 
   it('says which hop blocks a declared flow', () => {
-    expect(v.compare({ flows: [declare([wl('prod/a', { app: 'a' }, 'a')], toLocked, { ports: undefined })] }).underPermission).toEqual([{
+    expect(compareWith(v, { flows: [declare([wl('prod/a', { app: 'a' }, 'a')], toLocked, { ports: undefined })] }).underPermission).toEqual([{
       from: 'prod/a',
       to: 'prod/locked',
       port: 8080,
@@ -416,7 +419,7 @@ describe('PerimeterVerifier.compare', () => {
     // never a workload to itself, never to a waypoint
     ['prod/locked', []],
   ])('checks a declared flow from %s to every pod of the namespace', (from, under) => {
-    const c = v.compare({ flows: [declare([wl(from, { app: from.split('/')[1] })], { namespace: 'prod', name: 'prod' })] });
+    const c = compareWith(v, { flows: [declare([wl(from, { app: from.split('/')[1] })], { namespace: 'prod', name: 'prod' })] });
     expect(c.underPermission.map((u) => [u.from, u.to, u.port])).toEqual(under);
   });
 
@@ -427,7 +430,7 @@ describe('PerimeterVerifier.compare', () => {
       ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'legacy' } }, podSelector: { matchLabels: { tier: 'jobs' } } }] }],
     })]);
     const jobs = { kind: 'outOfMesh', namespace: 'legacy', labels: { role: 'batch', tier: 'jobs' } };
-    expect(fenced.compare({ flows: [declare([jobs], { namespace: 'prod', name: 'fenced', labels: { app: 'fenced' } })] }).underPermission).toEqual([]);
+    expect(compareWith(fenced, { flows: [declare([jobs], { namespace: 'prod', name: 'fenced', labels: { app: 'fenced' } })] }).underPermission).toEqual([]);
     expect(fenced.check('legacy/batch', 'prod/fenced', 8080).hops[0].reason)
       .toBe('legacy/batch is not declared in the manifests: assumed a pod labelled role=batch,tier=jobs, service account "default", outside the mesh');
   });
@@ -443,7 +446,7 @@ describe('PerimeterVerifier.compare on egress', () => {
   const keys = (flows: Flow[]) => flows.map((f) => `${f.from} > ${f.to}:${f.port}`);
 
   it('checks declared egress, and counts it as declaring only that source, host and port', () => {
-    const c = v.compare({ egress: [[wl('prod/a'), 'api.github.com'], [wl('prod/c'), 'api.github.com'], [wl('prod/a'), 'plain.example.com']].map(([from, host]) => ({ from, host, port: 443 })) });
+    const c = compareWith(v, { egress: [[wl('prod/a'), 'api.github.com'], [wl('prod/c'), 'api.github.com'], [wl('prod/a'), 'plain.example.com']].map(([from, host]) => ({ from, host, port: 443 })) });
     expect(c.underPermission).toEqual([{
       from: 'prod/c',
       to: 'api.github.com',
@@ -458,7 +461,7 @@ describe('PerimeterVerifier.compare on egress', () => {
   });
 
   it('excuses dialling the world directly from namespaces whose kernel policy lives elsewhere, and only that', () => {
-    const over = v.compare({ flows: [], kernelElsewhere: ['prod'] }).overPermission;
+    const over = compareWith(v, { flows: [], kernelElsewhere: ['prod'] }).overPermission;
     expect(keys(over.filter((f) => f.to === WORLD && f.port === 443))).toEqual(['legacy/app', 'egress/*', 'legacy/*'].map((s) => `${s} > ${WORLD}:443`));
     expect(keys(over)).toContain('prod/c > plain.example.com:443');
   });
@@ -559,7 +562,7 @@ describe('PerimeterVerifier.compare with HTTP conditions', () => {
         { from: [{ source: { principals: [P('prod', 'a')] } }], when: [{ key: 'request.headers[x-tenant]', values: ['globex'] }] }],
     })),
   ]);
-  const under = (http: J, from = 'prod/d') => v.compare({ flows: [declare([wl(from)], { namespace: 'prod', name: 'b', labels: { app: 'b' } }, { http })] }).underPermission;
+  const under = (http: J, from = 'prod/d') => compareWith(v, { flows: [declare([wl(from)], { namespace: 'prod', name: 'b', labels: { app: 'b' } }, { http })] }).underPermission;
   const denied = (from: string) => `declared, but waypoint prod/wp for Service prod/b: no rule of the applicable ALLOW policies (prod/b-wp) matches principal ${P('prod', from)} on port 80`;
 
   it.each([

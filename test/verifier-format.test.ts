@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { HybridProduction } from '../examples/hybrid-production/chart';
 import { expectPerimeter, PerimeterAssertion, PerimeterVerifier } from '../src';
 import { comparisonReport, dot, flowTable, formatVerdict, html, mermaid } from '../src/verifier/format';
-import { Comparison, Flow, Hop, Verdict } from '../src/verifier/perimeter-verifier';
+import { Comparison, FindingSeverity, Flow, Hop, HopLayer, Verdict } from '../src/verifier/perimeter-verifier';
 
 /** Flows across two namespaces and the outside, inserted out of order, some through a waypoint. */
 const FLOWS: Flow[] = [
@@ -13,14 +13,14 @@ const FLOWS: Flow[] = [
   { from: '203.0.113.10', to: 'billing/worker', port: 9090 },
 ];
 
-const hop = (layer: string, allowed: boolean, reason: string): Hop => ({ layer, from: 'shop/web', to: 'shop/api', port: 8080, allowed, reason });
+const hop = (layer: HopLayer, allowed: boolean, reason: string): Hop => ({ layer, from: 'shop/web', to: 'shop/api', port: 8080, allowed, reason });
 const verdict = (...hops: Hop[]): Verdict => ({ allowed: hops.every((h) => h.allowed), from: 'shop/web', to: 'shop/api', port: 8080, hops });
 const disagreement = (from: string, detail: string) => ({ from, to: 'shop/api', port: 8080, detail });
 const comparison = (c: Partial<Comparison>): Comparison => ({ overPermission: [], underPermission: [], layerMismatch: [], ...c });
 
 describe('formatVerdict', () => {
   it('pads the layer column to the longest layer name', () => {
-    expect(formatVerdict(verdict(hop('kernel', true, 'no policy'), hop('waypoint', false, 'denied by shop/x')), 'GET /v1').split('\n')).toEqual([
+    expect(formatVerdict(verdict(hop(HopLayer.KERNEL, true, 'no policy'), hop(HopLayer.WAYPOINT, false, 'denied by shop/x')), 'GET /v1').split('\n')).toEqual([
       'shop/web -> shop/api:8080 (GET /v1): DENIED',
       '  ✓ kernel   shop/web -> shop/api:8080  no policy',
       '  ✗ waypoint shop/web -> shop/api:8080  denied by shop/x',
@@ -28,7 +28,7 @@ describe('formatVerdict', () => {
   });
 
   it('pads to at least five characters, and omits an empty request', () => {
-    expect(formatVerdict(verdict(hop('dns', true, 'ok')))).toBe('shop/web -> shop/api:8080: ALLOWED\n  ✓ dns   shop/web -> shop/api:8080  ok');
+    expect(formatVerdict(verdict(hop(HopLayer.MTLS, true, 'ok')))).toBe('shop/web -> shop/api:8080: ALLOWED\n  ✓ mtls  shop/web -> shop/api:8080  ok');
   });
 });
 
@@ -61,7 +61,7 @@ describe('comparisonReport', () => {
 
   it('renders under-permission and findings', () => {
     const c = comparison({ underPermission: [disagreement('shop/web', 'declared, but denied')] });
-    expect(comparisonReport(c, [{ severity: 'error', object: 'NetworkPolicy shop/x', message: 'matches nothing' }])).toBe([
+    expect(comparisonReport(c, [{ severity: FindingSeverity.ERROR, object: 'NetworkPolicy shop/x', message: 'matches nothing' }])).toBe([
       '### Declared but blocked (under-permission) (1)', '', '- shop/web -> shop/api:8080: declared, but denied', '',
       '### Findings (1)', '', '- error: NetworkPolicy shop/x: matches nothing', '',
     ].join('\n'));

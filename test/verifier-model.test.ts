@@ -153,7 +153,8 @@ describe('namespaces', () => {
   });
 
   it.each([
-    [{ 'istio.io/dataplane-mode': 'ambient', 'istio-injection': 'enabled' }, 'ambient'],
+    // the injector adds a sidecar, and istio-cni leaves pods with one alone (istio cni/pkg/util/enablement_selector.go)
+    [{ 'istio.io/dataplane-mode': 'ambient', 'istio-injection': 'enabled' }, 'sidecar'],
     [{ 'istio-injection': 'enabled' }, 'sidecar'],
     [{ 'istio-injection': 'disabled' }, 'none'],
     [{ 'istio.io/rev': 'canary' }, 'sidecar'],
@@ -298,5 +299,116 @@ describe('services, service entries and policies', () => {
   it('reads a cluster-wide policy without metadata', () => {
     const m = model([{ apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy' }]);
     expect(m.ciliumPolicies).toEqual([{ kind: 'CiliumClusterwideNetworkPolicy', namespace: undefined, name: undefined, labels: {}, annotations: {}, spec: {} }]);
+  });
+});
+
+// ---- anyone's YAML: typed lists, API groups, named ports -------------------------------------------
+
+describe('typed lists', () => {
+  it('expands PodList, NamespaceList and nested Lists; kubectl leaves the kind and apiVersion off typed-list items', () => {
+    const bare = (name: string) => ({ metadata: { name, namespace: 'shop', labels: { app: name } }, spec: podSpec() });
+    const m = model([{
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'NamespaceList', items: [{ metadata: { name: 'shop' } }] },
+        { apiVersion: 'v1', kind: 'PodList', items: [bare('a'), { apiVersion: 'v1', kind: 'Pod', ...bare('b') }] },
+        { apiVersion: 'v1', kind: 'List', items: [deployment('shop', 'web', { app: 'web' })] },
+      ],
+    }]);
+    expect([...m.namespaces.keys()]).toEqual(['shop']);
+    expect(ids(m.workloads)).toEqual(['shop/a', 'shop/b', 'shop/web']);
+  });
+
+  it('reads a typed list with items null as empty (a Go client writes an empty list so)', () => {
+    expect(model([{ apiVersion: 'v1', kind: 'PodList', items: null }]).workloads).toEqual([]);
+  });
+
+  it.each([
+    ['items that are not a list', { apiVersion: 'v1', kind: 'PodList', metadata: { name: 'pods' }, items: { a: 1 } }, 'PodList pods: items is an object ({"a":1}), expected a list of objects'],
+    ['an item of a plain List without kind', { apiVersion: 'v1', kind: 'List', items: [{ metadata: { name: 'x' } }] },
+      'not a Kubernetes object (no kind/apiVersion) (List item 0): {"metadata":{"name":"x"}}'],
+  ])('refuses %s', (_name, list, message) => {
+    expect(failure([list]).message).toBe(message);
+  });
+});
+
+describe('objects are recognised by API group and kind', () => {
+  const calico = { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'deny', namespace: 'shop' }, spec: { types: ['Ingress'], ingress: [{ action: 'Deny' }] } };
+
+  it.each([
+    ['a Calico NetworkPolicy', calico, 'NetworkPolicy projectcalico.org/v3 in shop/deny is not the NetworkPolicy the verifier reads (networking.k8s.io/v1): '
+      + 'it cannot tell how it changes reachability. Remove it, or skip it with --ignore-kind projectcalico.org/NetworkPolicy'],
+    ['a NetworkPolicy of an old version', { ...calico, apiVersion: 'extensions/v1beta1' }, 'NetworkPolicy extensions/v1beta1 in shop/deny is not the NetworkPolicy the verifier reads '
+      + '(networking.k8s.io/v1): it cannot tell how it changes reachability. Remove it, or skip it with --ignore-kind extensions/NetworkPolicy'],
+    ['an Istio Gateway', { apiVersion: 'networking.istio.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: 'edge' } },
+      'Gateway networking.istio.io/v1 in edge/gw is not the Gateway the verifier reads (gateway.networking.k8s.io/v1 or gateway.networking.k8s.io/v1beta1) '
+      + '(an Istio ingress/egress Gateway configures proxies that a Deployment runs; the verifier models Gateway API Gateways): it cannot tell how it changes '
+      + 'reachability. Remove it, or skip it with --ignore-kind networking.istio.io/Gateway'],
+    ['an AdminNetworkPolicy', { apiVersion: 'policy.networking.k8s.io/v1alpha1', kind: 'AdminNetworkPolicy', metadata: { name: 'anp' } },
+      'unknown kind AdminNetworkPolicy (policy.networking.k8s.io/v1alpha1) in /anp: the verifier cannot tell how it changes reachability. Remove it, or skip it with --ignore-kind AdminNetworkPolicy'],
+  ])('refuses %s, naming the object, its apiVersion and the fix', (_name, manifest, message) => {
+    expect(failure([manifest]).message).toBe(message);
+  });
+
+  it.each([
+    ['group/Kind skips that group only', ['projectcalico.org/NetworkPolicy'], ['shop/k8s']],
+    ['apiVersion/Kind too', ['projectcalico.org/v3/NetworkPolicy'], ['shop/k8s']],
+    ['Kind skips every group, the one the verifier reads too', ['NetworkPolicy'], []],
+  ])('--ignore-kind: %s', (_name, ignoreKinds, expected) => {
+    const k8s = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'k8s', namespace: 'shop' }, spec: { podSelector: {} } };
+    expect(model([calico, k8s], { ignoreKinds }).networkPolicies.map((p) => `${p.namespace}/${p.name}`)).toEqual(expected);
+  });
+
+  it('skips core kinds named core/Kind, and the built-in kinds only in their own group', () => {
+    expect(model([{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }], { ignoreKinds: ['core/Pod'] }).workloads).toEqual([]);
+    expect(failure([{ apiVersion: 'example.com/v1', kind: 'ConfigMap', metadata: { name: 'c' } }]).message).toMatch(/^unknown kind ConfigMap \(example.com\/v1\)/);
+  });
+
+  it.each([
+    ['batch/v1beta1', 'CronJob'], ['security.istio.io/v1beta1', 'AuthorizationPolicy'], ['networking.istio.io/v1alpha3', 'ServiceEntry'],
+    ['gateway.networking.k8s.io/v1beta1', 'Gateway'], ['v1', 'ReplicationController'], ['kustomize.config.k8s.io/v1beta1', 'Kustomization'],
+    ['route.openshift.io/v1', 'Route'], ['v1', 'Node'],
+  ])('reads %s %s', (apiVersion, kind) => {
+    expect(() => model([{ apiVersion, kind, metadata: { name: 'x', namespace: 'shop' }, spec: kind === 'Gateway' ? { gatewayClassName: 'istio' } : {} }])).not.toThrow();
+  });
+});
+
+describe('container ports', () => {
+  it('keeps the named ports, with their protocol, and the workload is found by its id', () => {
+    const spec = { containers: [{ name: 'a', ports: [{ name: 'http', containerPort: 8080 }, { name: 'dns', containerPort: 53, protocol: 'UDP' }, { containerPort: 9090 }] }] };
+    const m = model([deployment('shop', 'web', { app: 'web' }, spec)]);
+    expect(m.workload('shop/web')).toMatchObject({ containerPorts: [53, 8080, 9090], namedPorts: { http: { port: 8080, protocol: 'TCP' }, dns: { port: 53, protocol: 'UDP' } } });
+    expect(m.workload('shop/nothing')).toBeUndefined();
+  });
+
+  it('ignores a port entry without containerPort (the list is informational)', () => {
+    const spec = { containers: [{ name: 'a', ports: [{ name: 'udps', containerport: 3535 }, { containerPort: 80 }] }] };
+    expect(workload(model([deployment('shop', 'web', {}, spec)]), 'shop/web')).toMatchObject({ containerPorts: [80] });
+  });
+});
+
+describe('other checks at load', () => {
+  it('skips a Cilium policy that selects nodes (the host firewall), not pods', () => {
+    const ccnp = { apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy', metadata: { name: 'host' }, spec: { nodeSelector: {}, ingress: [{}] } };
+    expect(model([ccnp]).ciliumPolicies).toEqual([]);
+  });
+
+  it('refuses a Cilium policy with a specs list, which it does not read', () => {
+    const cnp = { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'c', namespace: 'shop' }, specs: [{ endpointSelector: {} }] };
+    expect(failure([cnp]).message).toMatch(/^CiliumNetworkPolicy shop\/c: specs is a list .*, expected a single spec/);
+  });
+
+  it.each([
+    ['a Namespace without a name', namespace(undefined as any), /^Namespace \(no name\): metadata.name is missing, expected a string/],
+    ['a Deployment with pods but no name', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: {}, spec: { template: {} } }, /^Deployment default\/\(no name\): metadata.name is missing/],
+    ['intents that are not an object', intentsConfigMap({ data: { 'intents.json': '[1]' } }),
+      /^ConfigMap istio-system\/mesh-perimeter-intents: intents.json is a list \(\[1\]\), expected an object$/],
+    ['intents whose workload has no labels', intentsConfigMap({ data: { 'intents.json': JSON.stringify({ workloads: [{ namespace: 'a', name: 'b' }] }) } }),
+      /intents.json.workloads\[0\].labels is missing, expected a value: the field is required$/],
+  ])('refuses %s', (_name, manifest, message) => {
+    const e = failure([manifest]);
+    expect(e).toBeInstanceOf(ManifestError);
+    expect(e.message).toMatch(message);
   });
 });

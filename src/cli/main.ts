@@ -7,13 +7,21 @@
  *   mesh-perimeter graph DIR... [--format mermaid|dot|html]
  *   mesh-perimeter report DIR... [--title T] [--out FILE]
  *
- * Global options: --ignore-kind KIND (repeatable), --trust-domain TD, --root-namespace NS.
- * Exit codes: 0 fine (explain: allowed), 1 disagreement or denied, 2 bad input.
+ * Global options: --ignore-kind KIND or GROUP/KIND (repeatable), --trust-domain TD, --root-namespace NS.
+ * Exit codes: 0 fine (explain: allowed), 1 disagreement or denied, 2 bad input (the message names the file,
+ * the object, the field and what was expected), 3 internal error (a bug: never read as a verdict).
+ *
+ * Input: files named on the command line must hold Kubernetes objects. Folders are walked for .yaml, .yml
+ * and .json files; a walked file that holds no Kubernetes object (a kustomization's values, a JSON report,
+ * an expected-output file) is skipped and listed on stderr. A file that holds objects must hold nothing
+ * else, and a file that is not valid YAML is refused, walked or not: either may hide a policy.
+ * Typed lists (`List`, `PodList`, …) are expanded. Objects skipped by --ignore-kind are counted on stderr.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { comparisonReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
-import { ManifestError } from '../verifier/model';
+import { dispositionOf, expandLists, ManifestError, ManifestModel } from '../verifier/model';
 import { Flow, PerimeterVerifier, VerifierOptions } from '../verifier/perimeter-verifier';
 
 interface Output {
@@ -29,19 +37,21 @@ export const USAGE = `usage:
   mesh-perimeter diff OLD_DIR NEW_DIR [--format markdown|json]
   mesh-perimeter graph DIR... [--format mermaid|dot|html]
   mesh-perimeter report DIR... [--title TITLE] [--out FILE]
-options: --ignore-kind KIND (repeatable)  --trust-domain TD  --root-namespace NS`;
+options: --ignore-kind KIND|GROUP/KIND (repeatable)  --trust-domain TD  --root-namespace NS
+exit codes: 0 fine or allowed, 1 disagreement or denied, 2 bad input, 3 internal error (please report)`;
 
 /** Runs the CLI; returns the exit code. */
 export function main(argv: string[], out: Output = process.stdout, err: Output = process.stderr): number {
   try {
     const [command, ...rest] = argv;
     const args = parse(rest);
+    const opts = { ...options(args), err };
     switch (command) {
-      case 'verify': return verify(args, out);
-      case 'explain': return explain(args, out);
-      case 'diff': return diff(args, out);
-      case 'graph': return graph(args, out);
-      case 'report': return report(args, out);
+      case 'verify': return verify(args, opts, out);
+      case 'explain': return explain(args, opts, out);
+      case 'diff': return diff(args, opts, out);
+      case 'graph': return graph(args, opts, out);
+      case 'report': return report(args, opts, out);
       case undefined: case 'help': case '--help': case '-h':
         out.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
@@ -52,7 +62,15 @@ export function main(argv: string[], out: Output = process.stdout, err: Output =
       err.write(`mesh-perimeter: ${e.message}\n${e instanceof UsageError ? `${USAGE}\n` : ''}`);
       return 2;
     }
-    throw e;
+    // a file that cannot be read or written (--out into a missing folder, a file without permission)
+    const io = e as NodeJS.ErrnoException;
+    if (typeof io?.code === 'string' && typeof io.syscall === 'string') {
+      err.write(`mesh-perimeter: cannot ${io.syscall} ${io.path ?? ''}: ${io.code}\n`);
+      return 2;
+    }
+    // never exit 1 (the "denied" code) on a bug
+    err.write(`mesh-perimeter: internal error: ${(e as Error)?.message ?? String(e)} (please report)\n${(e as Error)?.stack ?? ''}\n`);
+    return 3;
   }
 }
 
@@ -89,36 +107,102 @@ function parse(argv: string[]): Args {
 
 const flag = (a: Args, name: string) => a.flags.get(name)?.[0];
 
+/** Verifier options, and where to say what loading skipped. */
+interface LoadOptions extends VerifierOptions {
+  readonly err?: Output;
+}
+
 function options(a: Args): VerifierOptions {
   return { ignoreKinds: a.flags.get('ignore-kind'), trustDomain: flag(a, 'trust-domain'), rootNamespace: flag(a, 'root-namespace') };
 }
 
-/** Every YAML/JSON manifest under the given files or folders. */
-export function load(paths: string[], opts: VerifierOptions = {}): PerimeterVerifier {
+/**
+ * The documents of a YAML (or JSON) text. Where the text does not parse and has lines indented with tabs,
+ * it is read again with those tabs as spaces: kubectl's YAML reader (go-yaml) accepts tabs before the items
+ * of a flow sequence, which YAML 1.2 does not.
+ */
+function parseYaml(text: string): ReturnType<typeof parseAllDocuments> {
+  const docs = parseAllDocuments(text);
+  if (!docs.some((d) => d.errors.length > 0) || !/^[ ]*\t/m.test(text)) return docs;
+  const retried = parseAllDocuments(text.replace(/^[ \t]+/gm, (lead) => lead.replace(/\t/g, '        ')));
+  return retried.some((d) => d.errors.length > 0) ? docs : retried;
+}
+
+/** A Kubernetes object: a map with a string apiVersion and kind. */
+const isManifest = (d: unknown): boolean => typeof d === 'object' && d !== null && !Array.isArray(d)
+  && typeof (d as Record<string, unknown>).apiVersion === 'string' && typeof (d as Record<string, unknown>).kind === 'string';
+
+/**
+ * Every Kubernetes object under the given files or folders (see the header for which files are read,
+ * skipped or refused). Each file's objects are checked on their own first, so a refusal names its file.
+ */
+export function load(paths: string[], opts: LoadOptions = {}): PerimeterVerifier {
   if (paths.length === 0) throw new UsageError('name at least one folder or file of manifests');
-  const files: string[] = [];
-  const walk = (p: string) => {
+  const files: { path: string; named: boolean }[] = [];
+  const walk = (p: string, named: boolean) => {
     if (!existsSync(p)) throw new UsageError(`no such file or folder: ${p}`);
     if (statSync(p).isDirectory()) {
-      for (const f of readdirSync(p).sort()) walk(join(p, f));
-    } else if (/\.(ya?ml|json)$/.test(p)) {
-      files.push(p);
+      for (const f of readdirSync(p).sort()) walk(join(p, f), false);
+    } else if (named || /\.(ya?ml|json)$/.test(p)) {
+      files.push({ path: p, named });
     }
   };
-  paths.forEach(walk);
+  paths.forEach((p) => walk(p, true));
   if (files.length === 0) throw new UsageError(`no .yaml, .yml or .json files in ${paths.join(', ')}`);
-  // JSON is YAML too: one text, documents separated
-  const texts = files.map((f) => readFileSync(f, 'utf8'));
+  const manifests: unknown[] = [];
+  const skippedFiles: string[] = [];
+  const skippedKinds = new Map<string, number>();
+  for (const { path, named } of files) {
+    // JSON is YAML too
+    const docs = parseYaml(readFileSync(path, 'utf8'));
+    const bad = docs.find((d) => d.errors.length > 0);
+    if (bad) throw new ManifestError(`${path}: unreadable YAML: ${bad.errors[0].message}`);
+    let values: unknown[];
+    try {
+      values = docs.map((d) => d.toJS() as unknown).filter((v) => v !== null && v !== undefined);
+    } catch (e) {
+      // e.g. an alias bomb: yaml refuses to expand too many aliases
+      throw new ManifestError(`${path}: unreadable YAML: ${(e as Error).message}`);
+    }
+    const objects = values.filter(isManifest);
+    if (objects.length === 0) {
+      if (named) throw new ManifestError(`${path}: holds no Kubernetes objects (documents with apiVersion and kind)`);
+      skippedFiles.push(path);
+      continue;
+    }
+    if (objects.length < values.length) {
+      const i = values.findIndex((v) => !isManifest(v));
+      throw new ManifestError(`${path}: document ${i + 1} of ${values.length} is not a Kubernetes object (no apiVersion/kind), but the others are: `
+        + 'remove it, or move it out of the manifests');
+    }
+    try {
+      for (const m of expandLists(objects)) {
+        if (dispositionOf(m, opts.ignoreKinds ?? []) === 'requested') {
+          const key = `${m.kind} (${m.apiVersion})`;
+          skippedKinds.set(key, (skippedKinds.get(key) ?? 0) + 1);
+        }
+      }
+      void new ManifestModel(objects, { ignoreKinds: opts.ignoreKinds });
+    } catch (e) {
+      if (e instanceof ManifestError) throw new ManifestError(`${path}: ${e.message}`);
+      throw e;
+    }
+    manifests.push(...objects);
+  }
+  if (skippedFiles.length > 0) opts.err?.write(`mesh-perimeter: skipped ${skippedFiles.length} file(s) that hold no Kubernetes objects: ${skippedFiles.join(', ')}\n`);
+  if (skippedKinds.size > 0) {
+    opts.err?.write(`mesh-perimeter: --ignore-kind skipped ${[...skippedKinds].map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+  }
   try {
-    return PerimeterVerifier.fromYaml(texts.join('\n---\n'), opts);
+    return PerimeterVerifier.fromManifests(manifests, opts);
   } catch (e) {
-    if (e instanceof ManifestError) throw new ManifestError(`${files.join(', ')}: ${e.message}`);
+    if (e instanceof ManifestError) throw new ManifestError(`${files.map((f) => f.path).join(', ')}: ${e.message}`);
     throw e;
   }
 }
 
-function verify(a: Args, out: Output): number {
-  const v = load(a.positional, options(a));
+function verify(a: Args, opts: LoadOptions, out: Output): number {
+  const v = load(a.positional, opts);
   const c = v.compare();
   const findings = v.findings();
   const errors = findings.filter((f) => f.severity === 'error');
@@ -133,7 +217,7 @@ function verify(a: Args, out: Output): number {
   return problems > 0 ? 1 : 0;
 }
 
-function explain(a: Args, out: Output): number {
+function explain(a: Args, opts: LoadOptions, out: Output): number {
   const from = flag(a, 'from');
   const to = flag(a, 'to');
   if (!from || !to) throw new UsageError('explain needs --from and --to');
@@ -141,7 +225,7 @@ function explain(a: Args, out: Output): number {
   if (!m) throw new UsageError(`--to ${to}: expected NS/WORKLOAD:PORT or HOST:PORT`);
   const port = Number(m[2]);
   if (port < 1 || port > 65535) throw new UsageError(`--to ${to}: port must be 1-65535`);
-  const v = load(a.positional, options(a));
+  const v = load(a.positional, opts);
   const request = { method: flag(a, 'method'), path: flag(a, 'path') };
   const verdict = v.check(from, m[1], port, request);
   if (a.flags.has('json')) {
@@ -152,11 +236,11 @@ function explain(a: Args, out: Output): number {
   return verdict.allowed ? 0 : 1;
 }
 
-function diff(a: Args, out: Output): number {
+function diff(a: Args, opts: LoadOptions, out: Output): number {
   if (a.positional.length !== 2) throw new UsageError('diff needs OLD_DIR and NEW_DIR');
   const key = (f: Flow) => `${f.from} -> ${f.to}:${f.port}${f.via ? ` via ${f.via}` : ''}`;
-  const before = new Map(load([a.positional[0]], options(a)).matrix().map((f) => [key(f), f]));
-  const after = new Map(load([a.positional[1]], options(a)).matrix().map((f) => [key(f), f]));
+  const before = new Map(load([a.positional[0]], opts).matrix().map((f) => [key(f), f]));
+  const after = new Map(load([a.positional[1]], opts).matrix().map((f) => [key(f), f]));
   const added = [...after].filter(([k]) => !before.has(k)).map(([, f]) => f);
   const removed = [...before].filter(([k]) => !after.has(k)).map(([, f]) => f);
   const format = flag(a, 'format') ?? 'markdown';
@@ -175,8 +259,8 @@ function diff(a: Args, out: Output): number {
   return 0;
 }
 
-function graph(a: Args, out: Output): number {
-  const v = load(a.positional, options(a));
+function graph(a: Args, opts: LoadOptions, out: Output): number {
+  const v = load(a.positional, opts);
   const format = flag(a, 'format') ?? 'mermaid';
   const flows = v.matrix();
   if (format === 'mermaid') out.write(`${mermaid(flows)}\n`);
@@ -202,8 +286,8 @@ export function perimeterReport(v: PerimeterVerifier, title: string): string {
   ].join('\n');
 }
 
-function report(a: Args, out: Output): number {
-  const text = perimeterReport(load(a.positional, options(a)), flag(a, 'title') ?? 'Perimeter');
+function report(a: Args, opts: LoadOptions, out: Output): number {
+  const text = perimeterReport(load(a.positional, opts), flag(a, 'title') ?? 'Perimeter');
   const file = flag(a, 'out');
   if (file) writeFileSync(file, text);
   else out.write(text);

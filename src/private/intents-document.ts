@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
+import type { DeclaredDestination, DeclaredSource, IntentsDocument } from '../verifier/intents';
 
 /** What a ConfigMap can hold, with room for its metadata (the API server caps objects at 1 MiB). */
 export const INTENTS_LIMIT = 1000 * 1024;
@@ -7,7 +8,7 @@ export const INTENTS_LIMIT = 1000 * 1024;
 const PLAIN_LIMIT = 256 * 1024;
 
 /** The ConfigMap content for a document: plain JSON when small, gzipped base64 when large. */
-export function intentsPayload(doc: any): { data?: Record<string, string>; binaryData?: Record<string, string>; bytes: number } {
+export function intentsPayload(doc: object): { data?: Record<string, string>; binaryData?: Record<string, string>; bytes: number } {
   const json = JSON.stringify(doc);
   if (Buffer.byteLength(json) <= PLAIN_LIMIT) return { data: { 'intents.json': json }, bytes: Buffer.byteLength(json) };
   const packed = gzipSync(json).toString('base64');
@@ -19,7 +20,7 @@ export function intentsPayload(doc: any): { data?: Record<string, string>; binar
  * synthesized output as the ConfigMap `mesh-perimeter-intents` (root namespace), so a verifier that
  * reads only YAML still knows what was meant.
  */
-export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string): any {
+export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string): IntentsDocument {
   return {
     version: 1,
     trustDomain,
@@ -29,11 +30,12 @@ export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNam
     kernelElsewhere: [...graph.kernelElsewhere],
     // workloads whose pods are created outside this app, so the verifier can still reason about them
     workloads: graph.workloads.filter((w) => w.declaredElsewhere && w.labels).map((w) => {
+      const labels = w.labels!;
       const service = w.service();
       return {
         namespace: w.namespace,
         name: w.name,
-        labels: w.labels,
+        labels,
         serviceAccount: w.serviceAccount ?? 'default',
         ports: w.containerPorts,
         // a Service created elsewhere too: how clients address the pods (and reach their waypoint)
@@ -60,11 +62,11 @@ export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNam
   };
 }
 
-function destination(w: WorkloadNode): any {
+function destination(w: WorkloadNode): DeclaredDestination {
   return { namespace: w.namespace, name: w.name, ...(w.labels ? { labels: w.labels } : {}) };
 }
 
-function source(s: SourceIdentity): any {
+function source(s: SourceIdentity): DeclaredSource {
   if (s.workload) return { kind: 'workload', namespace: s.workload.namespace, name: s.workload.name, labels: s.workload.labels, serviceAccount: s.serviceAccount };
   switch (s.kind) {
     case 'serviceAccount': return { kind: 'serviceAccount', namespace: s.namespace, serviceAccount: s.serviceAccount, trustDomain: s.trustDomain };

@@ -34,7 +34,7 @@ const L4_WHEN = new Set(['source.ip', 'source.namespace', 'source.principal', 'd
  * only ALLOW and DENY reach it (istiod: "ztunnel does not support the X action"). Dry-run policies only log.
  */
 export function authorize(policies: PolicyObject[], ctx: RequestContext, enforcer: Enforcer, where: string, dryRunEnforced = false): AuthzVerdict {
-  const active = dryRunEnforced ? policies : policies.filter((p) => p.annotations['istio.io/dry-run'] !== 'true');
+  const active = dryRunEnforced ? policies : policies.filter((p) => !isDryRun(p));
   const dryRun = policies.length - active.length;
   const note = dryRun > 0 ? ` (${dryRun} dry-run polic${dryRun === 1 ? 'y' : 'ies'} only log)` : '';
   const matches = (p: PolicyObject, r: Json, action: string) => enforcer === 'ztunnel'
@@ -55,6 +55,16 @@ export function authorize(policies: PolicyObject[], ctx: RequestContext, enforce
     allowed: false,
     reason: `${where}: no rule of the applicable ALLOW policies (${allows.map(ref).join(', ')}) matches ${describe(ctx)}${droppedNote}${note}`,
   };
+}
+
+/** Go's `strconv.ParseBool` true values, as istio reads boolean labels and annotations. */
+export function parseBool(value: string | undefined): boolean {
+  return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value ?? '');
+}
+
+/** Whether a policy only logs (`istio.io/dry-run`, parsed as a Go bool: istio `authorization.go`, authz `builder.go` `isDryRun`). */
+export function isDryRun(p: PolicyObject): boolean {
+  return parseBool(p.annotations['istio.io/dry-run']);
 }
 
 function actionOf(p: PolicyObject): string {
@@ -113,8 +123,14 @@ export function ztunnelClauses(rule: Json, action: string): ZtunnelMatch[][] | u
     clauses.push(from.map((f) => {
       const s = f.source ?? {};
       return {
-        principals: s.principals, notPrincipals: s.notPrincipals, namespaces: s.namespaces, notNamespaces: s.notNamespaces,
-        serviceAccounts: s.serviceAccounts, notServiceAccounts: s.notServiceAccounts, ips: s.ipBlocks, notIps: s.notIpBlocks,
+        principals: s.principals,
+        notPrincipals: s.notPrincipals,
+        namespaces: s.namespaces,
+        notNamespaces: s.notNamespaces,
+        serviceAccounts: s.serviceAccounts,
+        notServiceAccounts: s.notServiceAccounts,
+        ips: s.ipBlocks,
+        notIps: s.notIpBlocks,
       };
     }));
   }
@@ -315,22 +331,36 @@ function sameTarget(a: Json, b: Json): boolean {
   return a.kind === b.kind && a.name === b.name && group(a.group) === group(b.group);
 }
 
-/** The mTLS mode for plaintext arriving on a workload port: workload policy (port-level first), namespace, mesh, PERMISSIVE. */
+/**
+ * The mTLS mode for plaintext arriving on a workload port: the workload policy (port-level first), else
+ * the namespace's, else the mesh's, else PERMISSIVE. A selector without labels is namespace level; of
+ * several policies at one level the oldest wins (istio `authorization.go` `convertedSelectorPeerAuthentications`);
+ * port-level modes count on workload policies only.
+ */
 export function mtlsMode(model: ManifestModel, w: WorkloadInfo, port: number): { mode: string; reason: string } {
-  const pas = [...model.inNamespace(model.peerAuthentications, w.namespace), ...model.inNamespace(model.peerAuthentications, model.rootNamespace)];
-  const workload = pas.find((p) => p.namespace === w.namespace && p.spec.selector && matchSelector(p.spec.selector, w.podLabels));
+  const scoped = (p: PolicyObject) => Object.keys(p.spec.selector?.matchLabels ?? {}).length > 0;
+  const oldest = (ps: PolicyObject[]) => ps.reduce<PolicyObject | undefined>((best, p) => (!best || before(p, best) ? p : best), undefined);
+  const inNamespace = model.inNamespace(model.peerAuthentications, w.namespace);
+  const workload = oldest(inNamespace.filter((p) => scoped(p) && matchSelector(p.spec.selector, w.podLabels)));
   const portLevel = workload?.spec.portLevelMtls?.[String(port)]?.mode;
   if (portLevel && portLevel !== 'UNSET') return { mode: portLevel, reason: `PeerAuthentication ${w.namespace}/${workload!.name} port ${port}: ${portLevel}` };
   const chain = [
     workload,
-    pas.find((p) => p.namespace === w.namespace && !p.spec.selector),
-    pas.find((p) => p.namespace === model.rootNamespace && !p.spec.selector),
+    oldest(inNamespace.filter((p) => !scoped(p))),
+    // mesh-wide policies must have no selector at all (istio `workloads.go` `fetchPeerAuthentications`)
+    oldest(model.inNamespace(model.peerAuthentications, model.rootNamespace).filter((p) => !p.spec.selector)),
   ];
   for (const p of chain) {
     const mode = p?.spec.mtls?.mode;
     if (p && mode && mode !== 'UNSET') return { mode: mode === 'DISABLE' ? 'PERMISSIVE' : mode, reason: `PeerAuthentication ${p.namespace}/${p.name}: ${mode}` };
   }
   return { mode: 'PERMISSIVE', reason: 'no PeerAuthentication: PERMISSIVE by default' };
+}
+
+/** Whether a policy was created strictly before another (objects without a timestamp keep their order). */
+function before(a: PolicyObject, b: PolicyObject): boolean {
+  const t = (p: PolicyObject) => Date.parse(p.creationTimestamp ?? '');
+  return t(a) < t(b);
 }
 
 const USE_WAYPOINT = 'istio.io/use-waypoint';
@@ -361,14 +391,20 @@ export function workloadWaypointFor(model: ManifestModel, w: WorkloadInfo): Wayp
   return useWaypoint(model, w.id, w.namespace, w.podLabels, ['workload', 'all'], 'workload');
 }
 
-function useWaypoint(model: ManifestModel, id: string, namespace: string, labels: Record<string, string>, serves: string[], traffic: string): WaypointRoute {
-  const ns = model.namespace(namespace);
-  const name = labels[USE_WAYPOINT] ?? ns.labels[USE_WAYPOINT];
+function useWaypoint(model: ManifestModel, id: string, namespace: string, labels: Record<string, string>,
+  serves: string[], traffic: string): WaypointRoute {
+  // the object's own label wins, with its own namespace override; else the namespace's (istio `waypoints.go` `fetchWaypointForTarget`)
+  const own = labels[USE_WAYPOINT] !== undefined;
+  const source = own ? labels : model.namespace(namespace).labels;
+  const name = source[USE_WAYPOINT];
   if (name === undefined) return { reason: `no ${USE_WAYPOINT} label on ${id} or its namespace: ztunnel goes direct` };
   if (name === 'none') return { reason: `${id} opts out with ${USE_WAYPOINT}=none: ztunnel goes direct` };
-  const wpNs = labels[USE_WAYPOINT_NAMESPACE] ?? ns.labels[USE_WAYPOINT_NAMESPACE] ?? namespace;
+  const wpNs = source[USE_WAYPOINT_NAMESPACE] ?? namespace;
   const waypoint = model.workloads.find((w) => w.kind === 'Waypoint' && w.namespace === wpNs && w.name === name);
   if (!waypoint) return { reason: `${USE_WAYPOINT} names ${wpNs}/${name}, which does not exist: ztunnel goes direct` };
+  if (!allowsAttachment(model, waypoint, namespace)) {
+    return { reason: `waypoint ${waypoint.id} does not accept ${id} (its HBONE listener's allowedRoutes do not admit namespace ${namespace}): ztunnel goes direct` };
+  }
   if (!serves.includes(waypoint.waypointFor ?? 'service')) {
     return { reason: `waypoint ${waypoint.id} is for ${waypoint.waypointFor} traffic, not ${traffic} traffic: ztunnel goes direct` };
   }
@@ -376,14 +412,26 @@ function useWaypoint(model: ManifestModel, id: string, namespace: string, labels
 }
 
 /**
+ * Whether a waypoint accepts objects of a namespace: its HBONE listener's `allowedRoutes.namespaces`
+ * (`Same` by default, `All`, or `Selector` on the namespace's labels), as istio `waypoints.go`
+ * `makeAllowedRoutes` / `AllowsAttachmentFromNamespaceOrLookup` read it.
+ */
+function allowsAttachment(model: ManifestModel, waypoint: WorkloadInfo, namespace: string): boolean {
+  const gateway = model.inNamespace(model.gateways, waypoint.namespace).find((g) => g.name === waypoint.name);
+  const listener = (gateway?.spec.listeners ?? []).find((l: Json) => l?.protocol === 'HBONE' && l?.port === 15008);
+  const from = listener?.allowedRoutes?.namespaces?.from ?? 'Same';
+  if (from === 'All') return true;
+  if (from === 'Selector') return matchSelector(listener.allowedRoutes.namespaces.selector ?? {}, model.namespace(namespace).labels);
+  return waypoint.namespace === namespace;
+}
+
+/**
  * Whether an ingress gateway sends to a Service's waypoint: only when the Service, else its namespace,
  * carries `istio.io/ingress-use-waypoint` parsing as true (istio `ambient/services.go`
  * `ingressUseWaypointFromLabels`, `xds/endpoints/endpoint_builder.go` `findServiceWaypoint`; `TestIngressToWaypoint`).
  */
-export function ingressUsesWaypoint(model: ManifestModel, service: ServiceInfo): boolean {
-  const value = service.labels[INGRESS_USE_WAYPOINT] ?? model.namespace(service.namespace).labels[INGRESS_USE_WAYPOINT];
-  // Go's strconv.ParseBool
-  return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value ?? '');
+export function ingressUsesWaypoint(model: ManifestModel, service: ServiceInfo | ServiceEntryInfo): boolean {
+  return parseBool(service.labels[INGRESS_USE_WAYPOINT] ?? model.namespace(service.namespace).labels[INGRESS_USE_WAYPOINT]);
 }
 
 /** The ServiceEntry that declares a host and port, if any. */

@@ -1,9 +1,11 @@
-import { Json, ManifestModel, PolicyObject } from './model';
+import { Json, ManifestModel, NamedPort, PolicyObject } from './model';
 
-/** One end of a connection, as the kernel sees it. */
+/** One end of a connection, as the kernel sees it. A pod's `name` is its workload id (`namespace/name`) when declared. */
 export type Endpoint =
   | { readonly kind: 'pod'; readonly namespace: string; readonly labels: Record<string, string>; readonly name: string }
   | { readonly kind: 'external'; readonly ip: string; readonly host?: string; readonly sni?: string; readonly name: string };
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
 export interface SideVerdict {
   readonly allowed: boolean;
@@ -16,12 +18,17 @@ export interface SideVerdict {
  * rules for it or `enableDefaultDeny`); it is then allowed what any selecting policy allows — Cilium
  * enforces NetworkPolicies too, as a union with its own. `toFQDNs` counts only where a DNS rule lets
  * Cilium's proxy see the lookups.
+ *
+ * NetworkPolicy rules are read as the Kubernetes API reference says (k8s.io/api networking/v1 types.go,
+ * quoted where each applies). Pods have no addresses in the model: an `ipBlock` is read as selecting
+ * addresses outside the cluster only (as np-guard and Cilium read it; Calico also matches pod IPs it
+ * covers), and a denial that such an ipBlock might lift says so in its reason.
  */
 export class KernelEvaluator {
   constructor(private readonly model: ManifestModel) {}
 
   /** The egress side at `from`, then the ingress side at `to`. */
-  public evaluate(from: Endpoint, to: Endpoint, port: number, protocol: 'TCP' | 'UDP' = 'TCP'): [SideVerdict, SideVerdict] {
+  public evaluate(from: Endpoint, to: Endpoint, port: number, protocol: Protocol = 'TCP'): [SideVerdict, SideVerdict] {
     return [this.side('egress', from, to, port, protocol), this.side('ingress', to, from, port, protocol)];
   }
 
@@ -31,6 +38,8 @@ export class KernelEvaluator {
     const type = direction === 'ingress' ? 'Ingress' : 'Egress';
     const nps = this.model.inNamespace(this.model.networkPolicies, self.namespace).filter((p) => matchSelector(p.spec.podSelector, self.labels)
       && policyTypes(p).includes(type));
+    // a named port is the destination pod's: the policy's own pod for ingress, the peer for egress
+    const named = this.namedPorts(direction === 'ingress' ? self : peer);
     const ciliumLabels = this.ciliumLabels(self);
     const cnps = [...this.model.inNamespace(this.model.ciliumPolicies, self.namespace), ...this.model.inNamespace(this.model.ciliumPolicies, '')]
       .filter((p) => matchSelector(p.spec.endpointSelector, ciliumLabels));
@@ -41,14 +50,22 @@ export class KernelEvaluator {
     if (enforcing.length === 0) return { allowed: true, reason: `${what}: not isolated (no policy selects it for ${direction})` };
     // deny rules win over every allow
     for (const p of cnps) {
-      const rule = (p.spec[denyKey] ?? []).findIndex((r: Json) => this.ciliumRuleMatches(r, direction, p, peer, port, protocol) === true);
+      const rule = (p.spec[denyKey] ?? []).findIndex((r: Json) => this.ciliumRuleMatches(r, direction, p, peer, port, protocol, named) === true);
       if (rule >= 0) return { allowed: false, reason: `${what}: denied by ${p.kind} ${ref(p)} (${denyKey}[${rule}])` };
     }
 
+    let ipBlockNote = '';
     for (const p of nps) {
       const rule = (p.spec[direction] ?? []).findIndex((r: Json) => {
-        const peers = direction === 'ingress' ? r.from : r.to;
-        return portsMatch(r.ports, port, protocol) && (peers === undefined || peers.some((pp: Json) => this.npPeerMatches(pp, p.namespace!, peer)));
+        // "If this field is empty or missing, this rule matches all ports" / "... matches all sources|destinations" (NetworkPolicyIngressRule, NetworkPolicyEgressRule)
+        const peers: Json[] | undefined = direction === 'ingress' ? r.from : r.to;
+        if (!portsMatch(r.ports, port, protocol, named)) return false;
+        if (!peers?.length || peers.some((pp) => this.npPeerMatches(pp, p.namespace!, peer))) return true;
+        const block = peer.kind === 'pod' ? peers.find((pp) => pp.ipBlock) : undefined;
+        if (block && !ipBlockNote) {
+          ipBlockNote = `; ipBlock ${block.ipBlock.cidr} in ${ref(p)} would admit it only if it covers the pod's address (pod addresses are not modelled: ipBlock is read as outside the cluster)`;
+        }
+        return false;
       });
       if (rule >= 0) return { allowed: true, reason: `${what}: allowed by NetworkPolicy ${ref(p)} (${direction}[${rule}])` };
     }
@@ -57,7 +74,7 @@ export class KernelEvaluator {
     for (const p of cnps) {
       const rules: Json[] = p.spec[direction] ?? [];
       for (let i = 0; i < rules.length; i++) {
-        const m = this.ciliumRuleMatches(rules[i], direction, p, peer, port, protocol);
+        const m = this.ciliumRuleMatches(rules[i], direction, p, peer, port, protocol, named);
         if (m === 'fqdn' && !dnsProxied) {
           fqdnIgnored = p;
           continue;
@@ -67,15 +84,26 @@ export class KernelEvaluator {
     }
     const isolatedBy = enforcing.map(ref).join(', ');
     const fqdnNote = fqdnIgnored ? `; toFQDNs in ${ref(fqdnIgnored)} would match, but no DNS rule (rules.dns) lets Cilium learn the addresses` : '';
-    return { allowed: false, reason: `${what}: isolated by ${isolatedBy}; none allows ${peer.name} on ${protocol} ${port}${fqdnNote}` };
+    return { allowed: false, reason: `${what}: isolated by ${isolatedBy}; none allows ${peer.name} on ${protocol} ${port}${fqdnNote}${ipBlockNote}` };
+  }
+
+  /** The named container ports of a declared pod (none for a pod the manifests do not declare, or an address). */
+  private namedPorts(e: Endpoint): Readonly<Record<string, NamedPort>> | undefined {
+    return e.kind === 'pod' ? this.model.workload(e.name)?.namedPorts : undefined;
   }
 
   private nsLabels(ns: string): Record<string, string> {
     return this.model.namespace(ns).labels;
   }
 
+  /**
+   * NetworkPolicyPeer: "If NamespaceSelector is also set, then the NetworkPolicyPeer as a whole selects the
+   * Pods matching PodSelector in the Namespaces selected by NamespaceSelector. Otherwise it selects the Pods
+   * matching PodSelector in the policy's own Namespace"; "IPBlock defines policy on a particular IPBlock".
+   */
   private npPeerMatches(pp: Json, policyNs: string, peer: Endpoint): boolean {
     if (pp.ipBlock) {
+      // IPBlock: "a particular CIDR ... The except entry describes CIDRs that should not be included within this rule"
       const ip = peer.kind === 'external' ? peer.ip : undefined;
       return !!ip && inCidr(ip, pp.ipBlock.cidr) && !(pp.ipBlock.except ?? []).some((c: string) => inCidr(ip, c));
     }
@@ -96,7 +124,8 @@ export class KernelEvaluator {
   }
 
   /** Whether a Cilium rule admits the peer: false, true, or 'fqdn' when only a toFQDNs selector matched. */
-  private ciliumRuleMatches(rule: Json, direction: string, policy: PolicyObject, peer: Endpoint, port: number, protocol: string): boolean | 'fqdn' {
+  private ciliumRuleMatches(rule: Json, direction: string, policy: PolicyObject, peer: Endpoint, port: number, protocol: string,
+    named: Readonly<Record<string, NamedPort>> | undefined): boolean | 'fqdn' {
     const ingress = direction === 'ingress';
     const endpoints: Json[] | undefined = ingress ? rule.fromEndpoints : rule.toEndpoints;
     const entities: string[] = (ingress ? rule.fromEntities : rule.toEntities) ?? [];
@@ -120,7 +149,9 @@ export class KernelEvaluator {
     if (!anyL3 && rule.toPorts) l3 = true;
     if (!l3) return false;
     if (!rule.toPorts) return l3;
-    const portOk = rule.toPorts.some((tp: Json) => (tp.ports ?? []).some((p: Json) => Number(p.port) === port && (!p.protocol || p.protocol === 'ANY' || p.protocol === protocol))
+    // a named port resolves like a NetworkPolicy's, against the destination pod
+    const portOk = rule.toPorts.some((tp: Json) => (tp.ports ?? []).some((p: Json) => (!p.protocol || p.protocol === 'ANY' || p.protocol === protocol)
+      && p.port !== undefined && portValueMatches(p.port, p.endPort, port, p.protocol && p.protocol !== 'ANY' ? p.protocol : protocol, named))
       && (!tp.serverNames || (peer.kind === 'external' && !!peer.sni && tp.serverNames.some((n: string) => n === peer.sni || globMatch(n, peer.sni!)))));
     return portOk ? l3 : false;
   }
@@ -141,7 +172,12 @@ function scopedToPolicyNamespace(sel: Json, policy: PolicyObject): boolean {
   return !keys.some((k) => k === NS_KEY || k.startsWith(NS_LABELS_KEY));
 }
 
-/** A NetworkPolicy's policy types, defaulted as the API server does when the list is empty. */
+/**
+ * A NetworkPolicy's policy types. policyTypes: "If this field is not specified, it will default based on the
+ * existence of ingress or egress rules; policies that contain an egress section are assumed to affect
+ * egress, and all policies (whether or not they contain an ingress section) are assumed to affect ingress."
+ * An empty list is read the same way (the API server defaults it so).
+ */
 function policyTypes(p: PolicyObject): string[] {
   return p.spec.policyTypes?.length ? p.spec.policyTypes : ['Ingress', ...(p.spec.egress?.length ? ['Egress'] : [])];
 }
@@ -170,10 +206,31 @@ export function matchSelector(selector: Json, labels: Record<string, string>): b
   });
 }
 
-function portsMatch(ports: Json[] | undefined, port: number, protocol: string): boolean {
+/**
+ * NetworkPolicyPort: protocol "If not specified, this field defaults to TCP"; port "If this field is not
+ * provided, this matches all port names and numbers"; endPort "indicates that the range of ports from port
+ * to endPort if set, inclusive, should be allowed". A rule without ports: "this rule matches all ports".
+ */
+function portsMatch(ports: Json[] | undefined, port: number, protocol: string, named: Readonly<Record<string, NamedPort>> | undefined): boolean {
   if (!ports || ports.length === 0) return true;
-  return ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || Number(p.port) === port
-    || (p.endPort !== undefined && port >= Number(p.port) && port <= Number(p.endPort))));
+  return ports.some((p) => (p.protocol ?? 'TCP') === protocol && (p.port === undefined || portValueMatches(p.port, p.endPort, port, protocol, named)));
+}
+
+/**
+ * A port (number, digits, or name) and optional end against a connection's port. port: "The port on the given
+ * protocol. This can either be a numerical or named port on a pod"; a name resolves against the destination
+ * pod's container ports of that protocol (Container.ports: "Each named port in a pod must have a unique
+ * name"); a name no container of the pod declares matches nothing. A string of digits cannot be a port name
+ * (IANA_SVC_NAME needs a letter): it is read as the number.
+ */
+function portValueMatches(value: number | string, endPort: number | undefined, port: number, protocol: string,
+  named: Readonly<Record<string, NamedPort>> | undefined): boolean {
+  const start = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : undefined;
+  if (start === undefined) {
+    const target = named?.[value];
+    return target !== undefined && target.port === port && target.protocol === protocol;
+  }
+  return start === port || (endPort !== undefined && port >= start && port <= Number(endPort));
 }
 
 export function globMatch(pattern: string, value: string): boolean {

@@ -5,6 +5,8 @@
  */
 
 import { gunzipSync } from 'node:zlib';
+import { ManifestError } from './manifest-error';
+import { checkIntents, checkShape, describe, isObject } from './shape';
 
 export type Json = any;
 
@@ -18,7 +20,14 @@ export interface NamespaceInfo {
   readonly declared: boolean;
 }
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'Job' | 'CronJob' | 'Pod' | 'Waypoint' | 'Gateway' | 'External';
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'ReplicaSet' | 'ReplicationController' | 'Job' | 'CronJob' | 'Pod' | 'Waypoint'
+  | 'Gateway' | 'External';
+
+/** A named container port: its number and protocol (TCP unless the container says otherwise). */
+export interface NamedPort {
+  readonly port: number;
+  readonly protocol: string;
+}
 
 export interface WorkloadInfo {
   /** `namespace/name`. */
@@ -29,7 +38,13 @@ export interface WorkloadInfo {
   /** Labels of the pods. */
   readonly podLabels: Record<string, string>;
   readonly serviceAccount: string;
+  /**
+   * The ports the containers declare. Informational, as in Kubernetes ("Not specifying a port here DOES NOT
+   * prevent that port from being exposed", core/v1 Container.ports): a port not listed may still be reached.
+   */
   readonly containerPorts: number[];
+  /** The container ports that have a name, by name (what a NetworkPolicy's named `port` resolves to); absent when none. */
+  readonly namedPorts?: Readonly<Record<string, NamedPort>>;
   readonly dataplane: Dataplane;
   /** For waypoints: which traffic they serve (`istio.io/waypoint-for`). */
   readonly waypointFor?: string;
@@ -57,30 +72,121 @@ export interface PolicyObject {
   readonly name: string;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
+  /** `metadata.creationTimestamp`, when the manifests carry it (of two PeerAuthentications the oldest wins). */
+  readonly creationTimestamp?: string;
   readonly spec: Json;
 }
 
-/** Kinds that carry no reachability and are skipped. */
-const IGNORED_KINDS = new Set([
-  'ServiceAccount', 'ConfigMap', 'Secret', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolumeClaim',
-  'PersistentVolume', 'StorageClass', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'LimitRange', 'ResourceQuota',
-  'CustomResourceDefinition', 'PriorityClass', 'Ingress', 'IngressClass', 'HTTPRoute', 'GRPCRoute', 'ReferenceGrant',
-  'Telemetry', 'DestinationRule', 'RequestAuthentication', 'EndpointSlice', 'Endpoints',
-]);
+/** The apiVersions (group/version; core kinds are plain `v1`) each kind the verifier models is read from. */
+const MODELLED: Record<string, readonly string[]> = {
+  Namespace: ['v1'],
+  Pod: ['v1'],
+  Service: ['v1'],
+  ReplicationController: ['v1'],
+  Deployment: ['apps/v1'],
+  StatefulSet: ['apps/v1'],
+  DaemonSet: ['apps/v1'],
+  ReplicaSet: ['apps/v1'],
+  Job: ['batch/v1'],
+  CronJob: ['batch/v1', 'batch/v1beta1'],
+  Gateway: ['gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'],
+  ServiceEntry: ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'],
+  AuthorizationPolicy: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
+  PeerAuthentication: ['security.istio.io/v1', 'security.istio.io/v1beta1'],
+  NetworkPolicy: ['networking.k8s.io/v1'],
+  CiliumNetworkPolicy: ['cilium.io/v2'],
+  CiliumClusterwideNetworkPolicy: ['cilium.io/v2'],
+};
 
-/** Kinds the verifier models. */
-const MODELLED_KINDS = new Set([
-  'Namespace', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod', 'Service', 'Gateway',
-  'ServiceEntry', 'AuthorizationPolicy', 'PeerAuthentication', 'NetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy',
-]);
+/** Kinds that carry no reachability, by API group ('' is the core group), skipped in any version. */
+const IGNORED: Record<string, readonly string[]> = {
+  '': ['ServiceAccount', 'ConfigMap', 'Secret', 'PersistentVolumeClaim', 'PersistentVolume', 'LimitRange', 'ResourceQuota', 'Endpoints', 'Node'],
+  'rbac.authorization.k8s.io': ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'],
+  'storage.k8s.io': ['StorageClass'],
+  'autoscaling': ['HorizontalPodAutoscaler'],
+  'policy': ['PodDisruptionBudget'],
+  'apiextensions.k8s.io': ['CustomResourceDefinition'],
+  'scheduling.k8s.io': ['PriorityClass'],
+  'networking.k8s.io': ['Ingress', 'IngressClass'],
+  'extensions': ['Ingress'],
+  'discovery.k8s.io': ['EndpointSlice'],
+  'gateway.networking.k8s.io': ['HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'GatewayClass'],
+  'telemetry.istio.io': ['Telemetry'],
+  'networking.istio.io': ['DestinationRule'],
+  'security.istio.io': ['RequestAuthentication'],
+  // OpenShift routes and accounts, and kustomize's own files: no pod-to-pod reachability
+  'route.openshift.io': ['Route'],
+  'user.openshift.io': ['User'],
+  'security.openshift.io': ['SecurityContextConstraints'],
+  'kustomize.config.k8s.io': ['Kustomization', 'Component'],
+};
+
+/** The API group of an apiVersion (`networking.k8s.io/v1` → `networking.k8s.io`, `v1` → the core group ''). */
+export const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '');
+
+/**
+ * Whether `--ignore-kind` entries skip an object: `Kind` skips that kind in every API group (the ones the
+ * verifier reads too), `group/Kind` (`core/Kind` for the core group) or `apiVersion/Kind` only that group.
+ */
+export function ignoredBy(ignoreKinds: readonly string[], apiVersion: string, kind: string): boolean {
+  const group = groupOf(apiVersion) || 'core';
+  return ignoreKinds.some((k) => k === kind || k === `${group}/${kind}` || k === `${apiVersion}/${kind}`);
+}
+
+/** How the model treats one object: modelled, skipped as carrying no reachability, or skipped on request. */
+export type Disposition = 'model' | 'ignored' | 'requested';
+
+/** The disposition of a Kubernetes object (not a list), or a `ManifestError` when the verifier cannot read it. */
+export function dispositionOf(m: { apiVersion: string; kind: string; metadata?: Json }, ignoreKinds: readonly string[] = []): Disposition {
+  if (ignoredBy(ignoreKinds, m.apiVersion, m.kind)) return 'requested';
+  const group = groupOf(m.apiVersion);
+  if (IGNORED[group]?.includes(m.kind)) return 'ignored';
+  const versions = MODELLED[m.kind];
+  if (versions?.includes(m.apiVersion)) return 'model';
+  const where = `${m.metadata?.namespace ?? ''}/${m.metadata?.name}`;
+  if (!versions) {
+    throw new ManifestError(`unknown kind ${m.kind} (${m.apiVersion}) in ${where}: the verifier cannot tell how it changes reachability. `
+      + `Remove it, or skip it with --ignore-kind ${m.kind}`);
+  }
+  const istioGateway = m.kind === 'Gateway' && group === 'networking.istio.io'
+    ? ' (an Istio ingress/egress Gateway configures proxies that a Deployment runs; the verifier models Gateway API Gateways)' : '';
+  throw new ManifestError(`${m.kind} ${m.apiVersion} in ${where} is not the ${m.kind} the verifier reads (${versions.join(' or ')})${istioGateway}: `
+    + `it cannot tell how it changes reachability. Remove it, or skip it with --ignore-kind ${group || 'core'}/${m.kind}`);
+}
+
+/**
+ * The objects of a manifest list, typed lists (`List`, `PodList`, … with `items`, nested too) expanded;
+ * null entries dropped. Each is a Kubernetes object (apiVersion and kind), or a `ManifestError`.
+ */
+export function expandLists(manifests: readonly Json[]): { apiVersion: string; kind: string; [key: string]: Json }[] {
+  const out: { apiVersion: string; kind: string }[] = [];
+  const visit = (m: Json, where: string) => {
+    if (m === null || m === undefined) return;
+    if (typeof m !== 'object' || Array.isArray(m) || typeof m.kind !== 'string' || typeof m.apiVersion !== 'string') {
+      throw new ManifestError(`not a Kubernetes object (no kind/apiVersion)${where}: ${(JSON.stringify(m) ?? String(m)).slice(0, 120)}`);
+    }
+    const typedList = m.kind === 'List' || (m.kind.endsWith('List') && 'items' in m);
+    if (!typedList) return void out.push(m);
+    // a Go client writes an empty list's items as null
+    if (m.items !== null && !Array.isArray(m.items)) {
+      throw new ManifestError(`${m.kind} ${m.metadata?.name ?? '(no name)'}: items is ${describe(m.items)}, expected a list of objects`);
+    }
+    // kubectl writes the items of a typed list (PodList, …) without their kind and apiVersion: the list's say it
+    const kind = m.kind === 'List' ? undefined : m.kind.slice(0, -'List'.length);
+    (m.items ?? []).forEach((item: Json, i: number) => visit(kind && isObject(item) && item.kind === undefined && item.apiVersion === undefined
+      ? { apiVersion: m.apiVersion, kind, ...item } : item, ` (${m.kind} item ${i})`));
+  };
+  manifests.forEach((m) => visit(m, ''));
+  return out;
+}
 
 /** A manifest the verifier cannot interpret. */
-export class ManifestError extends Error {}
+export { ManifestError };
 
 export interface ModelOptions {
   /** The mesh root namespace. @default "istio-system" */
   readonly rootNamespace?: string;
-  /** Kinds to skip in addition to the built-in list. */
+  /** Kinds to skip in addition to the built-in list: `Kind` (every API group) or `group/Kind` (`core/Kind`). */
   readonly ignoreKinds?: string[];
   /** Namespaces known to be in the (ambient) mesh even when no Namespace object declares them. */
   readonly meshNamespaces?: string[];
@@ -106,27 +212,15 @@ export class ManifestModel {
   constructor(manifests: Json[], options: ModelOptions = {}) {
     this.rootNamespace = options.rootNamespace ?? 'istio-system';
     this.meshNamespaces = new Set(options.meshNamespaces ?? []);
-    const ignored = new Set([...IGNORED_KINDS, ...(options.ignoreKinds ?? [])]);
     const namespaceObjects: Json[] = [];
     const controllers: Json[] = [];
-    for (const m of manifests) {
-      if (m === null || m === undefined) continue;
-      if (typeof m !== 'object' || typeof m.kind !== 'string' || typeof m.apiVersion !== 'string') {
-        throw new ManifestError(`not a Kubernetes object (no kind/apiVersion): ${JSON.stringify(m).slice(0, 120)}`);
-      }
-      if (m.kind === 'ConfigMap' && m.metadata?.name === 'mesh-perimeter-intents') {
-        this.intents = readIntents(m);
+    for (const raw of expandLists(manifests)) {
+      if (raw.kind === 'ConfigMap' && raw.apiVersion === 'v1' && isObject(raw.metadata) && raw.metadata.name === 'mesh-perimeter-intents') {
+        this.intents = readIntents(raw);
         continue;
       }
-      if (m.kind === 'List' && Array.isArray(m.items)) {
-        manifests.push(...m.items);
-        continue;
-      }
-      if (ignored.has(m.kind)) continue;
-      if (!MODELLED_KINDS.has(m.kind)) {
-        throw new ManifestError(`unknown kind ${m.kind} (${m.apiVersion}) in ${m.metadata?.namespace ?? ''}/${m.metadata?.name}: `
-          + 'the verifier cannot tell how it changes reachability. Remove it, or skip it with --ignore-kind ' + m.kind);
-      }
+      if (dispositionOf(raw, options.ignoreKinds) !== 'model') continue;
+      const m = checkShape(raw) as Json;
       const obj = policyObject(m);
       switch (m.kind) {
         case 'Namespace': namespaceObjects.push(m); break;
@@ -136,11 +230,13 @@ export class ManifestModel {
         case 'AuthorizationPolicy': this.authorizationPolicies.push(obj); break;
         case 'PeerAuthentication': this.peerAuthentications.push(obj); break;
         case 'NetworkPolicy': this.networkPolicies.push(obj); break;
-        case 'CiliumNetworkPolicy': case 'CiliumClusterwideNetworkPolicy': this.ciliumPolicies.push(obj); break;
+        // a policy with a nodeSelector selects nodes (the host firewall), not pods
+        case 'CiliumNetworkPolicy': case 'CiliumClusterwideNetworkPolicy': if (!obj.spec.nodeSelector) this.ciliumPolicies.push(obj); break;
         default: controllers.push(m);
       }
     }
     for (const n of namespaceObjects) {
+      if (typeof n.metadata?.name !== 'string') throw new ManifestError(`Namespace (no name): metadata.name is ${describe(n.metadata?.name)}, expected a string`);
       const labels = { ...n.metadata?.labels, 'kubernetes.io/metadata.name': n.metadata.name };
       this.namespaces.set(n.metadata.name, { name: n.metadata.name, labels, dataplane: dataplaneOf(labels), declared: true });
     }
@@ -189,6 +285,11 @@ export class ManifestModel {
     };
   }
 
+  /** The workload whose id (`namespace/name`) is `id` — what a kernel Endpoint of a pod is named — if declared. */
+  public workload(id: string): WorkloadInfo | undefined {
+    return this.workloadIndex.get(id);
+  }
+
   /** A workload by `namespace/name`, or by its `app` label. */
   public findWorkload(namespace: string, name: string): WorkloadInfo | undefined {
     return this.workloadIndex.get(`${namespace}/${name}`)
@@ -219,8 +320,10 @@ function readIntents(m: Json): Json | undefined {
   try {
     const packed = m.binaryData?.['intents.json.gz'];
     const text = packed ? gunzipSync(Buffer.from(packed, 'base64')).toString('utf8') : m.data?.['intents.json'] ?? 'null';
-    return JSON.parse(text) ?? undefined;
+    const intents = JSON.parse(text) ?? undefined;
+    return intents === undefined ? undefined : checkIntents(intents, `ConfigMap ${m.metadata?.namespace ?? 'default'}/mesh-perimeter-intents`);
   } catch (e) {
+    if (e instanceof ManifestError) throw e;
     throw new ManifestError(`the intents ConfigMap ${m.metadata?.namespace ?? 'default'}/mesh-perimeter-intents is unreadable (${(e as Error).message}); `
       + 'synthesize it again, or remove it to verify without declared intents');
   }
@@ -234,22 +337,24 @@ function policyObject(m: Json): PolicyObject {
     name: m.metadata?.name,
     labels: m.metadata?.labels ?? {},
     annotations: m.metadata?.annotations ?? {},
+    creationTimestamp: m.metadata?.creationTimestamp ?? undefined,
     spec: m.spec ?? {},
   };
 }
 
 export function dataplaneOf(labels: Record<string, string>): Dataplane {
-  if (labels['istio.io/dataplane-mode'] === 'ambient') return 'ambient';
-  // revision injection applies only where istio-injection is absent (its webhook selects that)
+  // the injector selects on istio-injection (or a revision where it is absent), and istio-cni leaves pods
+  // with a sidecar to it, so injection wins over the ambient label (istio `cni/pkg/util/enablement_selector.go`)
   if (labels['istio-injection'] === 'enabled' || (labels['istio.io/rev'] !== undefined && labels['istio-injection'] === undefined)) return 'sidecar';
+  if (labels['istio.io/dataplane-mode'] === 'ambient') return 'ambient';
   return 'none';
 }
 
 function serviceInfo(m: Json): ServiceInfo {
   return {
-    namespace: m.metadata.namespace ?? 'default',
-    name: m.metadata.name,
-    labels: m.metadata.labels ?? {},
+    namespace: m.metadata?.namespace ?? 'default',
+    name: m.metadata?.name,
+    labels: m.metadata?.labels ?? {},
     selector: m.spec?.selector ?? {},
     ports: (m.spec?.ports ?? []).map((p: Json) => ({ port: p.port, targetPort: p.targetPort ?? p.port, name: p.name })),
   };
@@ -257,9 +362,9 @@ function serviceInfo(m: Json): ServiceInfo {
 
 function serviceEntryInfo(m: Json): ServiceEntryInfo {
   return {
-    namespace: m.metadata.namespace ?? 'default',
-    name: m.metadata.name,
-    labels: m.metadata.labels ?? {},
+    namespace: m.metadata?.namespace ?? 'default',
+    name: m.metadata?.name,
+    labels: m.metadata?.labels ?? {},
     hosts: m.spec?.hosts ?? [],
     ports: (m.spec?.ports ?? []).map((p: Json) => ({ number: p.number, protocol: p.protocol, targetPort: p.targetPort })),
   };
@@ -269,11 +374,16 @@ function controllerInfo(m: Json, model: ManifestModel): WorkloadInfo | undefined
   const namespace = m.metadata?.namespace ?? 'default';
   const template = m.kind === 'Pod' ? m : m.kind === 'CronJob' ? m.spec?.jobTemplate?.spec?.template : m.spec?.template;
   if (!template) return undefined;
+  if (typeof m.metadata?.name !== 'string') {
+    throw new ManifestError(`${m.kind} ${namespace}/(no name): metadata.name is ${describe(m.metadata?.name)}, expected a string: the verifier names the pods by it`);
+  }
   const podLabels: Record<string, string> = template.metadata?.labels ?? {};
   const spec = template.spec ?? {};
   const ns = model.namespace(namespace);
   const podMode = podLabels['istio.io/dataplane-mode'];
   const dataplane: Dataplane = podMode === 'none' ? 'none' : podMode === 'ambient' ? 'ambient' : ns.dataplane;
+  const ports: Json[] = (spec.containers ?? []).flatMap((c: Json) => c.ports ?? []).filter((p: Json) => p.containerPort !== undefined);
+  const named = ports.filter((p) => p.name !== undefined).map((p): [string, NamedPort] => [p.name, { port: p.containerPort, protocol: p.protocol ?? 'TCP' }]);
   return {
     id: `${namespace}/${m.metadata.name}`,
     namespace,
@@ -281,14 +391,15 @@ function controllerInfo(m: Json, model: ManifestModel): WorkloadInfo | undefined
     kind: m.kind,
     podLabels,
     serviceAccount: spec.serviceAccountName ?? spec.serviceAccount ?? 'default',
-    containerPorts: [...new Set<number>((spec.containers ?? []).flatMap((c: Json) => (c.ports ?? []).map((p: Json) => p.containerPort)))]
-      .sort((a, b) => a - b),
+    containerPorts: [...new Set<number>(ports.map((p) => p.containerPort))].sort((a, b) => a - b),
+    ...(named.length > 0 ? { namedPorts: Object.fromEntries(named) } : {}),
     dataplane,
   };
 }
 
 /** The pods istiod deploys for a Gateway: a waypoint (class istio-waypoint) or a gateway (any other class). */
 function gatewayWorkload(g: PolicyObject, model: ManifestModel): WorkloadInfo {
+  if (typeof g.name !== 'string') throw new ManifestError(`Gateway ${g.namespace}/(no name): metadata.name is ${describe(g.name)}, expected a string`);
   const namespace = g.namespace ?? 'default';
   const waypoint = g.spec.gatewayClassName === 'istio-waypoint';
   void model;

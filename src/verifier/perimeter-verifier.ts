@@ -1,113 +1,21 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { parseAllDocuments } from 'yaml';
+import { findingsOf } from './findings';
+import { IntentsDocument } from './intents';
+import { IntentsComparison } from './intents-comparison';
 import {
-  authorize, AuthzVerdict, ingressUsesWaypoint, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor, waypointPolicies,
+  authorize, AuthzVerdict, ingressUsesWaypoint, isDryRun, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor, waypointPolicies,
   WaypointRoute, workloadWaypointFor,
 } from './istio';
-import { Endpoint, KernelEvaluator, matchSelector } from './kernel';
-import { Json, ManifestError, ManifestModel, PolicyObject, ServiceInfo, WorkloadInfo } from './model';
+import { Endpoint, KernelEvaluator } from './kernel';
+import { Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
+import { ANY_POD, KUBELET_PROBE_IP, POD_IP_BYPASS, WORLD_IP } from './parties';
+import { CheckOptions, Comparison, Disagreement, Finding, Flow, Hop, HopLayer, Verdict, VerifierOptions } from './types';
 
-/** Options for loading manifests into a `PerimeterVerifier`. */
-export interface VerifierOptions {
-  /**
-   * The mesh trust domain, for the principals of the workloads.
-   * @default - the one the manifests declare (intents ConfigMap), else "cluster.local"
-   */
-  readonly trustDomain?: string;
-  /**
-   * The mesh root namespace.
-   * @default - the one the manifests declare (intents ConfigMap), else "istio-system"
-   */
-  readonly rootNamespace?: string;
-  /**
-   * Kinds to skip even though they may affect reachability (the verifier refuses unknown kinds).
-   * @default - none
-   */
-  readonly ignoreKinds?: string[];
-  /**
-   * Evaluate dry-run AuthorizationPolicies as if they were enforced (to review an AUDIT perimeter).
-   * @default false
-   */
-  readonly dryRunEnforced?: boolean;
-}
+export * from './intents';
+export * from './types';
 
-/** The request a check is about. Unset HTTP attributes mean "some request": conditions on them can be met. */
-export interface CheckOptions {
-  /** HTTP method. @default - any */
-  readonly method?: string;
-  /** HTTP path. @default - any */
-  readonly path?: string;
-  /** HTTP headers (lower-case names). @default - any */
-  readonly headers?: Record<string, string>;
-  /**
-   * Address the destination through its Service (how waypoints are reached); false dials the pod IP.
-   * @default - through a Service when one selects the workload and exposes the port
-   */
-  readonly viaService?: boolean;
-}
-
-/** One hop of a connection, at one layer, with the object that decided it. */
-export interface Hop {
-  /** `kernel`, `mtls`, `ztunnel`, `waypoint` or `proxy`. */
-  readonly layer: string;
-  readonly from: string;
-  readonly to: string;
-  readonly port: number;
-  readonly allowed: boolean;
-  readonly reason: string;
-}
-
-/** Whether a connection gets through, hop by hop. */
-export interface Verdict {
-  readonly allowed: boolean;
-  readonly from: string;
-  readonly to: string;
-  readonly port: number;
-  readonly hops: Hop[];
-}
-
-/** A connection the manifests allow. */
-export interface Flow {
-  readonly from: string;
-  readonly to: string;
-  readonly port: number;
-  /** The waypoint it passes through, if any. */
-  readonly via?: string;
-}
-
-/** A difference between the declared intents and what the manifests allow. */
-export interface Disagreement {
-  readonly from: string;
-  readonly to: string;
-  readonly port: number;
-  readonly detail: string;
-}
-
-/** The result of comparing declared intents with the manifests. */
-export interface Comparison {
-  /** Allowed by the manifests, declared by no intent. */
-  readonly overPermission: Disagreement[];
-  /** Declared, but blocked by the manifests (or, for a DENY, not blocked). */
-  readonly underPermission: Disagreement[];
-  /** Allowed by the mesh layer, blocked by the kernel layer (the layers disagree). */
-  readonly layerMismatch: Disagreement[];
-}
-
-/** Something wrong with an object by itself, e.g. a policy that references nothing. */
-export interface Finding {
-  /** `error` or `warning`. */
-  readonly severity: string;
-  /** `Kind namespace/name`. */
-  readonly object: string;
-  readonly message: string;
-}
-
-const WORLD_IP = '203.0.113.10';
-const KUBELET_PROBE_IP = '169.254.7.127';
-const ANY_POD = '*';
-/** How a flow that dials a pod IP past the waypoint of its Service is marked (`via`). */
-const POD_IP_BYPASS = 'pod IP, skipping waypoint';
 
 /** A resolved end of a check. */
 interface Party {
@@ -142,7 +50,14 @@ export class PerimeterVerifier {
     for (const d of docs) {
       if (d.errors.length > 0) throw new ManifestError(`unreadable YAML: ${d.errors[0].message}`);
     }
-    return PerimeterVerifier.fromManifests(docs.map((d) => d.toJS()).filter((d) => d !== null && d !== undefined), options);
+    let objects: unknown[];
+    try {
+      objects = docs.map((d) => d.toJS());
+    } catch (e) {
+      // e.g. an alias bomb: the yaml library refuses to expand too many aliases
+      throw new ManifestError(`unreadable YAML: ${(e as Error).message}`);
+    }
+    return PerimeterVerifier.fromManifests(objects.filter((d) => d !== null && d !== undefined), options);
   }
 
   /** Verifies parsed manifest objects. */
@@ -189,8 +104,9 @@ export class PerimeterVerifier {
     const dst = this.party(to);
     const hops = dst.host ? this.egressHops(src, dst, port)
       : dst.workload ? this.workloadHops(src, dst, port, options)
-        : [{ layer: 'routing', from: src.name, to: dst.name, port, allowed: true, reason: 'an address outside the cluster: ztunnel passes it straight through' }, this.kernelHop(src, dst, port)];
-    const notes = [src.note, dst.note].filter((n): n is string => !!n).map((reason) => ({ layer: 'model', from, to, port, allowed: true, reason }));
+        : [{ layer: HopLayer.ROUTING, from: src.name, to: dst.name, port, allowed: true, reason: 'an address outside the cluster: ztunnel passes it straight through' }, this.kernelHop(src, dst, port)];
+    const notes = [src.note, dst.note].filter((n): n is string => !!n)
+      .map((reason) => ({ layer: HopLayer.MODEL, from, to, port, allowed: true, reason }));
     return { allowed: hops.every((h) => h.allowed), from: src.name, to: dst.name, port, hops: [...notes, ...hops] };
   }
 
@@ -208,76 +124,21 @@ export class PerimeterVerifier {
    * flows allowed but not declared, flows declared but blocked, and flows the mesh layer allows that
    * the kernel blocks.
    */
-  public compare(intents?: any): Comparison {
+  public compare(intents?: IntentsDocument): Comparison {
     const declared = intents ?? this.intents;
     const scan = this.scan();
     if (!declared) return { overPermission: [], underPermission: [], layerMismatch: scan.mismatches };
-    // with intents, a declared flow the kernel blocks is under-permission; undeclared ones are defense in depth
-    const flows: Json[] = declared.flows ?? [];
-    const elsewhere = new Set<string>(declared.kernelElsewhere ?? []);
-    const allowsByNamespace = new Map<string, Json[]>();
-    for (const d of flows) if (d.action === 'ALLOW') allowsByNamespace.set(d.to.namespace, [...(allowsByNamespace.get(d.to.namespace) ?? []), d]);
-    // skipping a waypoint is never declared: every rule to a waypoint-routed workload is enforced there
-    const over = scan.flows.filter((f) => f.via?.startsWith(POD_IP_BYPASS) || !(allowsByNamespace.get(f.to.split('/')[0]) ?? []).some((d) => this.covers(d, f))
-      && !(declared.egress ?? []).some((e: Json) => this.coversEgress(e, f))
-      && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0])))
-      .map((f) => ({ ...f, detail: `allowed${f.via ? ` via ${f.via}` : ''}, but no intent declares it` }));
-    const under: Disagreement[] = [];
-    for (const d of flows) {
-      for (const c of this.concrete(d)) {
-        const verdict = this.check(c.from, c.to, c.port, c.options);
-        const denied = verdict.hops.find((h) => !h.allowed);
-        if (d.action === 'ALLOW' && !verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: `declared, but ${denied!.reason}` });
-        if (d.action === 'DENY' && verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: 'declared DENY, but the request gets through' });
-      }
-    }
-    for (const e of declared.egress ?? []) {
-      for (const from of this.sourcesOf(e.from)) {
-        const verdict = this.check(from, e.host, e.port);
-        if (!verdict.allowed) under.push({ from, to: e.host, port: e.port, detail: `declared egress, but ${verdict.hops.find((h) => !h.allowed)!.reason}` });
-      }
-    }
-    return { overPermission: over, underPermission: under, layerMismatch: [] };
+    return new IntentsComparison({
+      model: this.model,
+      trustDomain: this.trustDomain,
+      check: (from, to, port, options) => this.check(from, to, port, options),
+      assume: (ref, labels) => this.assumedLabels.set(ref, labels),
+    }).compare(declared, scan.flows);
   }
 
   /** Objects that reference nothing (a selector, target or waypoint that does not exist). */
   public findings(): Finding[] {
-    const out: Finding[] = [];
-    const m = this.model;
-    const selects = (ns: string | undefined, selector: Json) =>
-      m.inNamespace(m.workloads, ns ?? '').some((w) => matchSelector(selector, w.podLabels));
-    for (const p of m.authorizationPolicies) {
-      if (p.spec.selector && !selects(p.namespace, p.spec.selector)) {
-        out.push({ severity: 'error', object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `selector ${JSON.stringify(p.spec.selector.matchLabels)} matches no workload` });
-      }
-      for (const t of [...(p.spec.targetRefs ?? []), ...(p.spec.targetRef ? [p.spec.targetRef] : [])]) {
-        const found = t.kind === 'Service' ? m.services.some((s) => s.namespace === p.namespace && s.name === t.name)
-          : t.kind === 'ServiceEntry' ? m.serviceEntries.some((s) => s.namespace === p.namespace && s.name === t.name)
-            : t.kind === 'Gateway' ? m.gateways.some((g) => g.namespace === p.namespace && g.name === t.name)
-              : t.kind === 'GatewayClass' ? p.namespace === m.rootNamespace && t.name === 'istio-waypoint' : false;
-        if (!found) out.push({ severity: 'error', object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `targetRefs ${t.kind} ${t.name} does not exist (or cannot be attached from here)` });
-      }
-    }
-    for (const p of m.peerAuthentications) {
-      if (p.spec.selector && !selects(p.namespace, p.spec.selector)) out.push({ severity: 'error', object: `PeerAuthentication ${p.namespace}/${p.name}`, message: 'selector matches no workload' });
-    }
-    for (const p of m.networkPolicies) {
-      const sel = p.spec.podSelector?.matchLabels;
-      if (sel && Object.keys(sel).length > 0 && !selects(p.namespace, p.spec.podSelector)) {
-        out.push({ severity: 'error', object: `NetworkPolicy ${p.namespace}/${p.name}`, message: `podSelector ${JSON.stringify(sel)} matches no workload` });
-      }
-    }
-    for (const p of m.ciliumPolicies) {
-      const sel = p.spec.endpointSelector?.matchLabels;
-      if (p.namespace && sel && Object.keys(sel).length > 0 && !selects(p.namespace, p.spec.endpointSelector)) {
-        out.push({ severity: 'error', object: `${p.kind} ${p.namespace}/${p.name}`, message: `endpointSelector ${JSON.stringify(sel)} matches no workload` });
-      }
-    }
-    for (const target of [...m.services, ...m.serviceEntries]) {
-      const r = waypointFor(m, target);
-      if (!r.waypoint && r.reason.includes('does not exist')) out.push({ severity: 'error', object: `${'hosts' in target ? 'ServiceEntry' : 'Service'} ${target.namespace}/${target.name}`, message: r.reason });
-    }
-    return out;
+    return findingsOf(this.model);
   }
 
   // ---- parties ------------------------------------------------------------------------------------
@@ -334,10 +195,10 @@ export class PerimeterVerifier {
     const [egress, ingress] = this.kernel.evaluate(from.endpoint, toEndpoint ?? to.endpoint, port);
     const reason = [egress, ingress].filter((s) => !s.allowed).map((s) => s.reason).join('; ')
       || `${egress.reason}; ${ingress.reason}`;
-    return { layer: 'kernel', from: from.name, to: to.name, port, allowed: egress.allowed && ingress.allowed, reason };
+    return { layer: HopLayer.KERNEL, from: from.name, to: to.name, port, allowed: egress.allowed && ingress.allowed, reason };
   }
 
-  private authzHop(layer: string, from: string, to: string, port: number, verdict: AuthzVerdict): Hop {
+  private authzHop(layer: HopLayer, from: string, to: string, port: number, verdict: AuthzVerdict): Hop {
     return { layer, from, to, port, allowed: verdict.allowed, reason: verdict.reason };
   }
 
@@ -345,8 +206,14 @@ export class PerimeterVerifier {
     const w = dst.workload!;
     const { containerPort, service, servicePort, undeclared } = this.destinationPort(w, port);
     // Kubernetes: Container.ports is informational, so an undeclared port may well be listening
-    const notes: Hop[] = undeclared ? [{ layer: 'model', from: src.name, to: dst.name, port, allowed: true,
-      reason: `no container of ${dst.name} declares port ${port} and no Service of it exposes it; declaring ports is informational, so it is checked as a connection to the pod on ${port}` }] : [];
+    const notes: Hop[] = undeclared ? [{
+      layer: HopLayer.MODEL,
+      from: src.name,
+      to: dst.name,
+      port,
+      allowed: true,
+      reason: `no container of ${dst.name} declares port ${port} and no Service of it exposes it; declaring ports is informational, so it is checked as a connection to the pod on ${port}`,
+    }] : [];
     const ctx = (principal: string | undefined, p: number): RequestContext => ({
       principal,
       port: p,
@@ -362,11 +229,11 @@ export class PerimeterVerifier {
       return [
         ...notes,
         this.kernelHop(src, dst, containerPort),
-        this.authzHop('proxy', src.name, dst.name, containerPort, this.authorize(policies, ctx(src.principal, containerPort), 'proxy', `gateway ${w.id}`)),
+        this.authzHop(HopLayer.PROXY, src.name, dst.name, containerPort, this.authorize(policies, ctx(src.principal, containerPort), 'proxy', `gateway ${w.id}`)),
       ];
     }
     if (w.dataplane === 'none') {
-      return [...notes, this.kernelHop(src, dst, containerPort), { layer: 'mesh', from: src.name, to: dst.name, port: containerPort, allowed: true, reason: `${dst.name} is not in the mesh: no authorization applies` }];
+      return [...notes, this.kernelHop(src, dst, containerPort), { layer: HopLayer.MESH, from: src.name, to: dst.name, port: containerPort, allowed: true, reason: `${dst.name} is not in the mesh: no authorization applies` }];
     }
     if (!this.inMesh(src)) {
       // plaintext: straight to the pod, where STRICT mTLS rejects it before any policy
@@ -374,17 +241,17 @@ export class PerimeterVerifier {
       const hops: Hop[] = [
         ...notes,
         this.kernelHop(src, dst, containerPort),
-        { layer: 'mtls', from: src.name, to: dst.name, port: containerPort, allowed: mtls.mode !== 'STRICT', reason: `plaintext to ${dst.name}:${containerPort}: ${mtls.reason}` },
+        { layer: HopLayer.MTLS, from: src.name, to: dst.name, port: containerPort, allowed: mtls.mode !== 'STRICT', reason: `plaintext to ${dst.name}:${containerPort}: ${mtls.reason}` },
       ];
       const enforcer = w.dataplane === 'sidecar' ? 'proxy' : 'ztunnel';
-      hops.push(this.authzHop(enforcer, src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(undefined, containerPort), enforcer, `${enforcer} at ${w.id}`)));
+      hops.push(this.authzHop(enforcer === 'proxy' ? HopLayer.PROXY : HopLayer.ZTUNNEL, src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(undefined, containerPort), enforcer, `${enforcer} at ${w.id}`)));
       return hops;
     }
     if (w.dataplane === 'sidecar') {
       return [
         ...notes,
         this.kernelHop(src, dst, containerPort),
-        this.authzHop('proxy', src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'proxy', `sidecar of ${w.id}`)),
+        this.authzHop(HopLayer.PROXY, src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'proxy', `sidecar of ${w.id}`)),
       ];
     }
     const viaService = (options.viaService ?? true) && service !== undefined;
@@ -394,7 +261,7 @@ export class PerimeterVerifier {
       return [
         ...notes,
         this.kernelHop(src, dst, 15008),
-        this.authzHop('ztunnel', src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (${route.reason})`)),
+        this.authzHop(HopLayer.ZTUNNEL, src.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(src.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (${route.reason})`)),
       ];
     }
     const wp = this.party(waypoint.id);
@@ -404,10 +271,10 @@ export class PerimeterVerifier {
     return [
       ...notes,
       this.kernelHop(src, wp, 15008),
-      this.authzHop('waypoint', src.name, wp.name, wpPort, this.authorize(waypointPolicies(this.model, waypoint, target),
+      this.authzHop(HopLayer.WAYPOINT, src.name, wp.name, wpPort, this.authorize(waypointPolicies(this.model, waypoint, target),
         ctx(src.principal, wpPort), 'waypoint', `waypoint ${waypoint.id} for ${target ? `Service ${target.namespace}/${target.name}` : `workload ${w.id}`}`)),
       this.kernelHop(wp, dst, 15008),
-      this.authzHop('ztunnel', wp.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(wp.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (from the waypoint)`)),
+      this.authzHop(HopLayer.ZTUNNEL, wp.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(wp.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (from the waypoint)`)),
     ];
   }
 
@@ -417,26 +284,27 @@ export class PerimeterVerifier {
    * gateways never use workload waypoints, and sidecars no Service waypoint either (istio
    * `xds/endpoints/endpoint_builder.go`; ambient `baseline_test.go` "sidecars do not currently respect waypoints").
    */
-  private route(src: Party, w: WorkloadInfo, service: ServiceInfo | undefined): WaypointRoute {
+  private route(src: Party, w: WorkloadInfo | undefined, target: ServiceInfo | ServiceEntryInfo | undefined): WaypointRoute {
     const caller = src.workload;
-    if (caller?.dataplane === 'sidecar') return { reason: `${src.name} is a sidecar: sidecars send to the pod directly, never through a waypoint` };
+    if (caller?.dataplane === 'sidecar') return { reason: `${src.name} is a sidecar: sidecars send to the destination directly, never through a waypoint` };
     if (caller?.kind === 'Gateway') {
-      if (!service) return { reason: `${src.name} is an ingress gateway: it sends to pods directly, never through a workload waypoint` };
-      const r = waypointFor(this.model, service);
-      if (!r.waypoint || ingressUsesWaypoint(this.model, service)) return r;
-      return { reason: `${src.name} is an ingress gateway: it skips the waypoint of Service ${service.namespace}/${service.name} unless the Service or its namespace sets istio.io/ingress-use-waypoint=true` };
+      if (!target) return { reason: `${src.name} is an ingress gateway: it sends to pods directly, never through a workload waypoint` };
+      const r = waypointFor(this.model, target);
+      if (!r.waypoint || ingressUsesWaypoint(this.model, target)) return r;
+      const what = `${'hosts' in target ? 'ServiceEntry' : 'Service'} ${target.namespace}/${target.name}`;
+      return { reason: `${src.name} is an ingress gateway: it skips the waypoint of ${what} unless the ${what.split(' ')[0]} or its namespace sets istio.io/ingress-use-waypoint=true` };
     }
-    return service ? waypointFor(this.model, service) : workloadWaypointFor(this.model, w);
+    return target ? waypointFor(this.model, target) : workloadWaypointFor(this.model, w!);
   }
 
   private egressHops(src: Party, dst: Party, port: number): Hop[] {
     const host = dst.host!;
     const se = serviceEntryFor(this.model, host, port);
-    const route = se ? waypointFor(this.model, se.entry) : undefined;
+    const route = se ? this.route(src, undefined, se.entry) : undefined;
     if (!se || !route?.waypoint || !this.inMesh(src)) {
       const why = !se ? 'no ServiceEntry: ztunnel passes unknown destinations straight through (ambient has no registry-only mode)'
         : !this.inMesh(src) ? `${src.name} is not in the mesh: nothing routes it to a waypoint` : `ServiceEntry ${se.entry.namespace}/${se.entry.name}: ${route!.reason}`;
-      return [{ layer: 'routing', from: src.name, to: host, port, allowed: true, reason: why }, this.kernelHop(src, dst, port)];
+      return [{ layer: HopLayer.ROUTING, from: src.name, to: host, port, allowed: true, reason: why }, this.kernelHop(src, dst, port)];
     }
     const waypoint = route.waypoint;
     const wp = this.party(waypoint.id);
@@ -444,7 +312,7 @@ export class PerimeterVerifier {
     const sni = tls === 'TLS' || tls === 'HTTPS' ? host : undefined;
     return [
       this.kernelHop(src, wp, 15008),
-      this.authzHop('waypoint', src.name, wp.name, port, this.authorize(
+      this.authzHop(HopLayer.WAYPOINT, src.name, wp.name, port, this.authorize(
         waypointPolicies(this.model, waypoint, { kind: 'ServiceEntry', namespace: se.entry.namespace, name: se.entry.name }),
         { principal: src.principal, port, sni }, 'waypoint', `egress waypoint ${waypoint.id} for ServiceEntry ${se.entry.namespace}/${se.entry.name}`)),
       this.kernelHop(wp, dst, se.targetPort),
@@ -455,18 +323,19 @@ export class PerimeterVerifier {
    * The container port, and the Service (and its port) that reaches it, for a port named in a check: a
    * declared container port, else a Service port, else the pod's own (undeclared) port.
    */
-  private destinationPort(w: WorkloadInfo, port: number): { containerPort: number; service?: ServiceInfo; servicePort?: number; undeclared?: boolean } {
+  private destinationPort(w: WorkloadInfo, port: number):
+  { containerPort: number; service?: ServiceInfo; servicePort?: number; undeclared?: boolean } {
     const services = this.model.servicesOf(w);
     if (w.containerPorts.includes(port) || w.containerPorts.length === 0) {
       for (const s of services) {
-        const sp = s.ports.find((p) => Number(p.targetPort) === port);
+        const sp = s.ports.find((p) => targetPortOf(w, p.targetPort) === port);
         if (sp) return { containerPort: port, service: s, servicePort: sp.port };
       }
       return { containerPort: port };
     }
     for (const s of services) {
       const sp = s.ports.find((p) => p.port === port);
-      const target = sp && targetPortOf(sp.targetPort);
+      const target = sp && targetPortOf(w, sp.targetPort);
       if (target !== undefined) return { containerPort: target, service: s, servicePort: port };
     }
     return { containerPort: port, undeclared: true };
@@ -497,16 +366,16 @@ export class PerimeterVerifier {
     const index = this.sourceIndex(sources);
     const record = (from: string, to: string, port: number, pod = false) => {
       const v = this.check(from, to, port);
-      const waypoint = v.hops.find((h) => h.layer === 'waypoint')?.to;
+      const waypoint = v.hops.find((h) => h.layer === HopLayer.WAYPOINT)?.to;
       // a mesh caller that dials the pod IP skips the Service's waypoint: only the ztunnel policies decide
       const direct = pod && waypoint && this.party(from).principal !== undefined ? this.check(from, to, port, { viaService: false }) : undefined;
-      if (direct?.allowed && !direct.hops.some((h) => h.layer === 'waypoint')) {
+      if (direct?.allowed && !direct.hops.some((h) => h.layer === HopLayer.WAYPOINT)) {
         flows.push({ from, to, port, via: `${POD_IP_BYPASS} ${waypoint}` });
       }
       if (v.allowed) {
         flows.push({ from, to, port, ...(waypoint ? { via: waypoint } : {}) });
       } else if (v.hops.some((h) => h.allowed && h.reason.includes(': allowed by AuthorizationPolicy'))
-        && v.hops.every((h) => h.allowed || h.layer === 'kernel') && this.party(from).principal !== undefined) {
+        && v.hops.every((h) => h.allowed || h.layer === HopLayer.KERNEL) && this.party(from).principal !== undefined) {
         mismatches.push({ from, to, port, detail: `the mesh layer allows it, the kernel blocks it: ${v.hops.find((h) => !h.allowed)!.reason}` });
       }
     };
@@ -569,7 +438,7 @@ export class PerimeterVerifier {
    * could be admitted (no ALLOW policy applies, or a rule leaves the source open).
    */
   private candidates(policies: PolicyObject[], index: ReturnType<PerimeterVerifier['sourceIndex']>): string[] | undefined {
-    const allows = policies.filter((p) => (p.spec.action ?? 'ALLOW') === 'ALLOW' && (this.dryRunEnforced || p.annotations['istio.io/dry-run'] !== 'true'));
+    const allows = policies.filter((p) => (p.spec.action ?? 'ALLOW') === 'ALLOW' && (this.dryRunEnforced || !isDryRun(p)));
     if (allows.length === 0) return undefined;
     const out = new Set<string>(index.plaintext);
     for (const p of allows) {
@@ -605,112 +474,14 @@ export class PerimeterVerifier {
     for (const e of this.intents?.egress ?? []) add(e.host, e.port);
     return [...out.values()];
   }
-
-  /** Whether a declared ALLOW flow covers a flow of the matrix. */
-  private covers(d: Json, f: Flow): boolean {
-    const dst = this.model.findWorkload(...splitRef(f.to));
-    if (!dst || !this.destinationMatches(d.to, dst)) return false;
-    // declared ports are container ports, as the matrix's are
-    if (d.ports?.length && !d.ports.includes(f.port)) return false;
-    return (d.from ?? []).some((s: Json) => this.sourceMatches(s, f.from)) && !(d.except ?? []).some((s: Json) => this.sourceMatches(s, f.from));
-  }
-
-  private coversEgress(e: Json, f: Flow): boolean {
-    return f.to === e.host && f.port === e.port && this.sourceMatches(e.from, f.from);
-  }
-
-  private destinationMatches(to: Json, w: WorkloadInfo): boolean {
-    if (to.namespace !== w.namespace) return false;
-    if (!to.labels) return true;
-    return w.name === to.name || matchSelector({ matchLabels: to.labels }, w.podLabels);
-  }
-
-  /** Whether a declared source covers a matrix source (`namespace/workload`, `namespace/*` or an IP). */
-  private sourceMatches(s: Json, from: string): boolean {
-    if (/^\d/.test(from)) return s.kind === 'cidrs';
-    const [namespace, name] = splitRef(from);
-    const w = name === ANY_POD ? undefined : this.model.findWorkload(namespace, name);
-    const inMesh = w ? w.dataplane !== 'none' || w.kind === 'Gateway' : this.model.namespace(namespace).dataplane !== 'none';
-    switch (s.kind) {
-      case 'any': return inMesh;
-      case 'namespace': return inMesh && s.namespace === namespace;
-      case 'workload': return !!w && s.namespace === namespace && (s.name === w.name || (!!s.labels && matchSelector({ matchLabels: s.labels }, w.podLabels)));
-      case 'serviceAccount': return !!w && inMesh && s.namespace === namespace && s.serviceAccount === w.serviceAccount && (s.trustDomain ?? this.trustDomain) === this.trustDomain;
-      case 'outOfMesh': return !inMesh && s.namespace === namespace && !!w && matchSelector({ matchLabels: s.labels }, w.podLabels);
-      default: return false;
-    }
-  }
-
-  /** Concrete checks for a declared flow: each source workload, the destination, each port, one matching request. */
-  private concrete(d: Json): { from: string; to: string; port: number; options: CheckOptions }[] {
-    const dsts = this.model.inNamespace(this.model.workloads, d.to.namespace).filter((w) => w.kind !== 'Waypoint' && this.destinationMatches(d.to, w));
-    const options = requestFor(d.http);
-    const out: { from: string; to: string; port: number; options: CheckOptions }[] = [];
-    for (const dst of dsts) {
-      const ports: number[] = d.ports?.length ? d.ports : dst.containerPorts;
-      for (const s of d.from ?? []) {
-        for (const from of this.sourcesOf(s)) {
-          if (from === dst.id) continue;
-          for (const port of ports) out.push({ from, to: dst.id, port, options });
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Concrete sources for a declared source: its workloads, or a stand-in pod or address. */
-  private sourcesOf(s: Json): string[] {
-    const mesh = this.model.workloads.filter((w) => w.kind !== 'Waypoint');
-    switch (s.kind) {
-      case 'workload': return [this.model.findWorkload(s.namespace, s.name)?.id ?? `${s.namespace}/${s.name}`];
-      case 'serviceAccount': {
-        const ws = mesh.filter((w) => w.namespace === s.namespace && w.serviceAccount === s.serviceAccount);
-        return ws.length > 0 ? ws.map((w) => w.id) : [];
-      }
-      case 'namespace': return [`${s.namespace}/${ANY_POD}`];
-      // any mesh identity: a pod of every declared mesh namespace stands for them
-      case 'any': return [...this.model.namespaces.values()].filter((n) => n.declared && n.dataplane !== 'none').map((n) => `${n.name}/${ANY_POD}`);
-      case 'outOfMesh': {
-        const ws = mesh.filter((w) => w.namespace === s.namespace && matchSelector({ matchLabels: s.labels }, w.podLabels));
-        if (ws.length > 0) return ws.map((w) => w.id);
-        // a stand-in pod with every label the caller is selected by
-        const ref = `${s.namespace}/${s.labels.app ?? Object.values(s.labels)[0]}`;
-        this.assumedLabels.set(ref, s.labels);
-        return [ref];
-      }
-      case 'cidrs': return [s.cidrs.includes('0.0.0.0/0') ? WORLD_IP : s.cidrs[0].split('/')[0]];
-      default: return [];
-    }
-  }
 }
 
-/** A Service's targetPort as a number (a named targetPort is not resolved yet). */
-function targetPortOf(targetPort: number | string): number | undefined {
-  return typeof targetPort === 'number' ? targetPort : undefined;
+/** A Service's targetPort as a container port: a number, or the name of a container port of the pod (Kubernetes `ServicePort.targetPort`). */
+function targetPortOf(w: WorkloadInfo, targetPort: number | string): number | undefined {
+  return typeof targetPort === 'number' ? targetPort : w.namedPorts?.[targetPort]?.port;
 }
 
 /** Two candidate sets together; undefined (any source) wins. */
 function union(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
   return a && b ? [...new Set([...a, ...b])] : undefined;
-}
-
-function splitRef(ref: string): [string, string] {
-  const i = ref.indexOf('/');
-  return [ref.slice(0, i), ref.slice(i + 1)];
-}
-
-/** One request that meets a declared flow's HTTP conditions. */
-function requestFor(http: Json | undefined): CheckOptions {
-  if (!http) return {};
-  const concretePath = (p: string) => p.replace(/\{\*\*?\}/g, 'x').replace(/^\*/, '/x').replace(/\*$/, 'x');
-  const headers: Record<string, string> = {};
-  for (const h of http.headers ?? []) {
-    const value = (h.values ?? []).find((v: string) => !v.includes('*'));
-    headers[h.name] = value ?? (h.values ? 'present' : 'other');
-  }
-  return {
-    method: http.methods?.[0],
-    path: http.paths?.[0] ? concretePath(http.paths[0]) : undefined,
-    headers: Object.keys(headers).length > 0 ? headers : undefined,
-  };
 }

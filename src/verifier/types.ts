@@ -1,0 +1,123 @@
+/** Options for loading manifests into a `PerimeterVerifier`. */
+export interface VerifierOptions {
+  /**
+   * The mesh trust domain, for the principals of the workloads.
+   * @default - the one the manifests declare (intents ConfigMap), else "cluster.local"
+   */
+  readonly trustDomain?: string;
+  /**
+   * The mesh root namespace.
+   * @default - the one the manifests declare (intents ConfigMap), else "istio-system"
+   */
+  readonly rootNamespace?: string;
+  /**
+   * Kinds to skip even though they may affect reachability (the verifier refuses unknown kinds, and known
+   * kinds of another API group): `Kind` skips the kind in every group, `group/Kind` (`core/Kind` for the
+   * core group) or `apiVersion/Kind` only in that group.
+   * @default - none
+   */
+  readonly ignoreKinds?: string[];
+  /**
+   * Evaluate dry-run AuthorizationPolicies as if they were enforced (to review an AUDIT perimeter).
+   * @default false
+   */
+  readonly dryRunEnforced?: boolean;
+}
+
+/** The request a check is about. Unset HTTP attributes mean "some request": conditions on them can be met. */
+export interface CheckOptions {
+  /** HTTP method. @default - any */
+  readonly method?: string;
+  /** HTTP path. @default - any */
+  readonly path?: string;
+  /** HTTP headers (lower-case names). @default - any */
+  readonly headers?: { [name: string]: string };
+  /**
+   * Address the destination through its Service (how waypoints are reached); false dials the pod IP.
+   * @default - through a Service when one selects the workload and exposes the port
+   */
+  readonly viaService?: boolean;
+}
+
+/** Where a hop of a connection is decided. */
+export enum HopLayer {
+  /** The kernel: NetworkPolicy or Cilium policy, egress at the caller and ingress at the destination. */
+  KERNEL = 'kernel',
+  /** mTLS admission of plaintext (PeerAuthentication). */
+  MTLS = 'mtls',
+  /** The destination's ztunnel (ambient L4 authorization). */
+  ZTUNNEL = 'ztunnel',
+  /** A waypoint proxy (L4 and HTTP authorization by targetRefs). */
+  WAYPOINT = 'waypoint',
+  /** A sidecar or gateway proxy at the destination. */
+  PROXY = 'proxy',
+  /** How traffic is routed (no ServiceEntry, no waypoint): informational. */
+  ROUTING = 'routing',
+  /** The destination is not in the mesh: no authorization applies. */
+  MESH = 'mesh',
+  /** What the verifier assumed about the manifests (an undeclared pod, an undeclared port). */
+  MODEL = 'model',
+}
+
+/** One hop of a connection, at one layer, with the object that decided it. */
+export interface Hop {
+  /** The layer that decides the hop. */
+  readonly layer: HopLayer;
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+/** Whether a connection gets through, hop by hop. */
+export interface Verdict {
+  readonly allowed: boolean;
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly hops: Hop[];
+}
+
+/** A connection the manifests allow. */
+export interface Flow {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  /** The waypoint it passes through, if any. */
+  readonly via?: string;
+}
+
+/** A difference between the declared intents and what the manifests allow. */
+export interface Disagreement {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly detail: string;
+}
+
+/** The result of comparing declared intents with the manifests. */
+export interface Comparison {
+  /** Allowed by the manifests, declared by no intent. */
+  readonly overPermission: Disagreement[];
+  /** Declared, but blocked by the manifests (or, for a DENY, not blocked). */
+  readonly underPermission: Disagreement[];
+  /** Allowed by the mesh layer, blocked by the kernel layer (the layers disagree). */
+  readonly layerMismatch: Disagreement[];
+}
+
+/** How bad a finding is. */
+export enum FindingSeverity {
+  /** The object cannot work as written (e.g. it references nothing): `verify` fails. */
+  ERROR = 'error',
+  /** Worth a look; `verify` still passes. */
+  WARNING = 'warning',
+}
+
+/** Something wrong with an object by itself, e.g. a policy that references nothing. */
+export interface Finding {
+  readonly severity: FindingSeverity;
+  /** `Kind namespace/name`. */
+  readonly object: string;
+  readonly message: string;
+}
