@@ -117,7 +117,7 @@ const CASES: Case[] = [
     Testing.synth(b.chart);
   }],
 
-  ['a caller workload whose service account other workloads share', '[test/p/shop/a]', /the rule names workload "shop\/web" as a caller, but its service account "shared" .* also runs Deployment "shop\/worker" \(test\/worker\), which the rule does not name.*Fix: give each workload its own service account/, () => {
+  ['a caller workload whose service account other workloads share', '[test/p/shop/a]', /the rule names workload "shop\/web" \(test\/web\) as a caller, but its service account "shared" .* also runs Deployment "shop\/worker" \(test\/worker\), which the rule does not name.*Fix: give each workload its own service account/, () => {
     const b = base();
     const web = deployApp(b.chart, { namespace: 'shop', name: 'web', serviceAccount: 'shared', ports: [8080] });
     b.shop.allow('a', { from: [Workload.fromDeployment(web.deployment).identity], to: b.api });

@@ -117,7 +117,7 @@ describe('kernel plan: callers', () => {
     const a = shared.app('a', [8080], { serviceAccount: 'shared' });
     shared.app('b', [8080], { serviceAccount: 'shared' });
     shared.shop.allow('a-db', { from: [a.identity], to: shared.app('db', [5432]) });
-    expect(() => synthValid(shared.chart)).toThrow(/\[test\/p\/shop\/a-db\] the rule names workload "shop\/a" as a caller, but its service account "shared" .* also runs Deployment "shop\/b" \(test\/b\)/);
+    expect(() => synthValid(shared.chart)).toThrow(/\[test\/p\/shop\/a-db\] the rule names workload "shop\/a" \(test\/a\) as a caller, but its service account "shared" .* also runs Deployment "shop\/b" \(test\/b\)/);
 
     const { chart, shop, app } = mesh();
     app('a', [8080], { serviceAccount: 'shared' });

@@ -39,7 +39,7 @@ describe('shared identities', () => {
     const web = deploy('web');
     ns.allow('web-to-api', { from: [Workload.fromDeployment(web).identity], to: Workload.fromDeployment(api) });
     const message = synthError(chart);
-    expect(message).toContain('[shop/mesh/shop/web-to-api] the rule names workload "shop/web" as a caller, but its service account "default" '
+    expect(message).toContain('[shop/mesh/shop/web-to-api] the rule names workload "shop/web" (shop/web) as a caller, but its service account "default" '
       + '(identity cluster.local/ns/shop/sa/default) also runs Deployment "shop/api" (shop/api), which the rule does not name');
     expect(message).toContain('Fix: give each workload its own service account (e.g. serviceAccount: new kplus.ServiceAccount(...) on each of shop/web, shop/api), '
       + 'or, if every workload running as it is meant, name the identity itself: Identity.serviceAccount("shop", "default")');
@@ -50,7 +50,7 @@ describe('shared identities', () => {
     const api = deploy('api');
     deploy('web');
     ns.egress('egress').allow({ from: [Workload.fromDeployment(api).identity], hosts: [ExternalHost.tls('api.stripe.com')] });
-    expect(synthError(chart)).toMatch(/\[shop\/mesh\/shop\/egress\] the rule names workload "shop\/api" as a caller, but its service account "default" .* also runs Deployment "shop\/web"/);
+    expect(synthError(chart)).toMatch(/\[shop\/mesh\/shop\/egress\] the rule names workload "shop\/api" \(shop\/api\) as a caller, but its service account "default" .* also runs Deployment "shop\/web"/);
   });
 
   it('counts workloads declared after the rule, and workloads whose pods are created elsewhere', () => {
@@ -63,7 +63,7 @@ describe('shared identities', () => {
       to: Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], declaredElsewhere: true }),
     });
     const message = synthError(chart);
-    expect(message).toMatch(/\[shop\/mesh\/shop\/web-to-db\] the rule names workload "shop\/web" .* also runs Deployment "shop\/late" \(shop\/late\), workload "shop\/legacy", which/);
+    expect(message).toMatch(/\[shop\/mesh\/shop\/web-to-db\] the rule names workload "shop\/web" \(shop\/web\) as a caller.* also runs Deployment "shop\/late" \(shop\/late\), workload "shop\/legacy", which/);
     expect(message).toMatch(/\[shop\/mesh\/shop\/legacy-to-db\] the rule names workload "shop\/legacy" .* also runs Deployment "shop\/web" \(shop\/web\), Deployment "shop\/late" \(shop\/late\), which/);
   });
 

@@ -40,7 +40,8 @@ export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph,
           && !named.some((n) => isWorkload(r, n.workload!)));
         if (others.length === 0) continue;
         const all = [w.key, ...others.map((o) => o.key)];
-        errors.push(`the rule names workload "${w.key}" as a caller, but its service account "${source.serviceAccount}" `
+        const self = w.object ? ` (${ownerOf(w.object).node.path})` : '';
+        errors.push(`the rule names workload "${w.key}"${self} as a caller, but its service account "${source.serviceAccount}" `
           + `(identity ${source.principal}) also runs ${others.map(describe).join(', ')}, which the rule does not name: `
           + 'the mesh cannot tell pods of one service account apart, so the rule would let them in too. '
           + `Fix: give each workload its own service account (e.g. serviceAccount: new kplus.ServiceAccount(...) on each of ${all.join(', ')}), `
@@ -53,9 +54,12 @@ export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph,
 
 function describe(r: Runner): string {
   if (!r.object) return `workload "${r.key}"`;
-  // a cdk8s-plus object is known by its own path, not by the path of the ApiObject it holds
-  const owner = r.object.node.id === 'Resource' && r.object.node.scope ? r.object.node.scope : r.object;
-  return `${r.kind} "${r.key}" (${owner.node.path})`;
+  return `${r.kind} "${r.key}" (${ownerOf(r.object).node.path})`;
+}
+
+/** A cdk8s-plus object is known by its own path, not by the path of the ApiObject it holds. */
+function ownerOf(obj: ApiObject): IConstruct {
+  return obj.node.id === 'Resource' && obj.node.scope ? obj.node.scope : obj;
 }
 
 /** Whether `r` is (the pods of) workload `w`. */
