@@ -434,13 +434,13 @@ describe('waypointFor and serviceEntryFor', () => {
 
   it.each<[string, string | undefined, string]>([
     ['shop/inherit', 'shop/wp', 'shop/inherit uses waypoint shop/wp'],
-    ['shop/optout', undefined, 'no istio.io/use-waypoint label: ztunnel goes direct'],
+    ['shop/optout', undefined, 'shop/optout opts out with istio.io/use-waypoint=none: ztunnel goes direct'],
     ['shop/cross', 'mesh/wp', 'shop/cross uses waypoint mesh/wp'],
     ['shop/wl', undefined, 'waypoint shop/wl-only is for workload traffic, not Service traffic: ztunnel goes direct'],
     ['shop/all', 'shop/all-wp', 'shop/all uses waypoint shop/all-wp'],
     ['shop/gw', undefined, 'istio.io/use-waypoint names shop/ingress, which does not exist: ztunnel goes direct'],
     ['shop/deploy', undefined, 'istio.io/use-waypoint names shop/app, which does not exist: ztunnel goes direct'],
-    ['plain/svc', undefined, 'no istio.io/use-waypoint label: ztunnel goes direct'],
+    ['plain/svc', undefined, 'no istio.io/use-waypoint label on plain/svc or its namespace: ztunnel goes direct'],
   ])('routes Service %s through %s', (id, expected, reason) => {
     const r = waypointFor(model, service(id));
     expect({ waypoint: r.waypoint?.id, reason: r.reason }).toEqual({ waypoint: expected, reason });
