@@ -8,7 +8,8 @@ import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, Worklo
 import { GATEWAY_NAME_LABEL } from './private/istio';
 import { KernelPlan, NAMESPACE_CALLERS, XDS_PORT } from './private/kernel-plan';
 import {
-  ciliumDefaultDeny, ciliumDns, ciliumEgressTo, ciliumGroup, ciliumProbes, PodTarget, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes, NetworkPolicySpec,
+  ciliumDefaultDeny, ciliumDns, ciliumEgressTo, ciliumGroup, ciliumProbes, PodTarget,
+  NetworkPolicySpec, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes,
 } from './private/kernel-render';
 import { perimeterLabels } from './private/metadata';
 import { meshSettings, MeshSettings } from './private/settings';

@@ -2,9 +2,9 @@ import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Identity } from './identity';
 import { conflict, invalidValue } from './private/errors';
-import { apiObjectOf } from './private/objects';
 import { ServiceRef, WorkloadNode } from './private/intent-graph';
 import { selects } from './private/metadata';
+import { apiObjectOf } from './private/objects';
 import { checkDnsLabel, checkDnsServiceName, checkPort, checkSelector } from './private/validation';
 
 /** A Service port and the container port it forwards to. */

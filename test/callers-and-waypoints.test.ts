@@ -29,7 +29,10 @@ function perimeter() {
   });
   new KernelBackstop(mesh, 'backstop');
   return {
-    chart, shop, legacyNs, edge,
+    chart,
+    shop,
+    legacyNs,
+    edge,
     api: Workload.fromDeployment(api.deployment),
     web: Workload.fromDeployment(web.deployment),
     legacy: Workload.fromDeployment(legacy.deployment),
