@@ -53,6 +53,14 @@ describe('shared identities', () => {
     expect(synthError(chart)).toMatch(/\[shop\/mesh\/shop\/egress\] the rule names workload "shop\/api" \(shop\/api\) as a caller, but its service account "default" .* also runs Deployment "shop\/web"/);
   });
 
+  it('refuses a deny whose exception names one of them: the exception would let the others through too', () => {
+    const { chart, ns, deploy } = shop();
+    const api = deploy('api');
+    const web = deploy('web');
+    ns.deny('only-web', { from: [Identity.namespace('shop')], exceptFrom: [Workload.fromDeployment(web).identity], to: Workload.fromDeployment(api) });
+    expect(synthError(chart)).toMatch(/\[shop\/mesh\/shop\/only-web\] the rule names workload "shop\/web" \(shop\/web\) as an exception \(exceptFrom\), but its service account "default" .* also runs Deployment "shop\/api"/);
+  });
+
   it('counts workloads declared after the rule, and workloads whose pods are created elsewhere', () => {
     const { chart, ns, deploy } = shop();
     const web = deploy('web');

@@ -50,6 +50,7 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
   graph.addIntent(intent);
   checkDeclaredOnSynth(scope, graph);
   checkSharedIdentityOnSynth(scope, graph, sources);
+  checkSharedIdentityOnSynth(scope, graph, exceptSources, 'an exception (exceptFrom)');
   return intent;
 }
 

@@ -27,7 +27,7 @@ interface Runner {
  *
  * Checked at synth (a validation on the rule's construct), so workloads declared after the rule count too.
  */
-export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph, sources: readonly SourceIdentity[]): void {
+export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph, sources: readonly SourceIdentity[], role = 'a caller'): void {
   const named = sources.filter((s) => s.kind === 'serviceAccount' && s.workload && s.serviceAccount !== undefined);
   if (named.length === 0) return;
   rule.node.addValidation({
@@ -41,9 +41,9 @@ export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph,
         if (others.length === 0) continue;
         const all = [w.key, ...others.map((o) => o.key)];
         const self = w.object ? ` (${ownerOf(w.object).node.path})` : '';
-        errors.push(`the rule names workload "${w.key}"${self} as a caller, but its service account "${source.serviceAccount}" `
+        errors.push(`the rule names workload "${w.key}"${self} as ${role}, but its service account "${source.serviceAccount}" `
           + `(identity ${source.principal}) also runs ${others.map(describe).join(', ')}, which the rule does not name: `
-          + 'the mesh cannot tell pods of one service account apart, so the rule would let them in too. '
+          + 'the mesh cannot tell pods of one service account apart, so the rule would apply to them too. '
           + `Fix: give each workload its own service account (e.g. serviceAccount: new kplus.ServiceAccount(...) on each of ${all.join(', ')}), `
           + `or, if every workload running as it is meant, name the identity itself: Identity.serviceAccount(${JSON.stringify(w.namespace)}, ${JSON.stringify(source.serviceAccount)})`);
       }
