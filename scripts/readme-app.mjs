@@ -96,9 +96,10 @@ step('cdk8s init typescript-app', () => {
 // 3. per cdk8s-plus major: the library, the Example, synth, verify
 const variants = [NEWEST, OLDEST].filter((v) => !only || v.major === only);
 for (const variant of variants) {
-  const dir = join(work, `cdk8s-plus-${variant.major}`);
+  // the newest major runs in the app as init wrote it; the others in a copy (one node_modules less to write)
+  const dir = variant === NEWEST ? base : join(work, `cdk8s-plus-${variant.major}`);
   step(`cdk8s-plus-${variant.major}: install the packed library`, () => {
-    cpSync(base, dir, { recursive: true, verbatimSymlinks: true });
+    if (dir !== base) cpSync(base, dir, { recursive: true, verbatimSymlinks: true });
     if (variant !== NEWEST) {
       run('npm', ['uninstall', '--no-audit', '--no-fund', NEWEST.spec], dir);
       run('npm', ['install', '--no-audit', '--no-fund', tarball, variant.spec], dir);
@@ -117,7 +118,8 @@ for (const variant of variants) {
   step(`cdk8s-plus-${variant.major}: npx mesh-perimeter verify dist/`, () => run('npx', ['mesh-perimeter', 'verify', 'dist/'], dir));
 }
 
-if (!keep) rmSync(work, { recursive: true, force: true });
+// rm -rf is several times faster than fs.rmSync on node_modules trees
+if (!keep) step('remove the apps', () => run('rm', ['-rf', work], tmpdir()));
 else console.log(`readme-app: kept ${work}`);
 for (const [name, seconds] of timings) console.log(`readme-app: ${seconds.toFixed(1).padStart(6)} s  ${name}`);
 console.log(`readme-app: ok: the README Example synthesizes and verifies clean with ${variants.map((v) => `cdk8s-plus-${v.major}`).join(' and ')} (${((Date.now() - total) / 1000).toFixed(1)} s)`);
