@@ -15,13 +15,20 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
-  minNodeVersion: '20.16.0',
+  // `engines` is for users: the library needs Node 20 at run time (its dependencies cdk8s, constructs and
+  // yaml ask for 16.20 or less; CI runs it on Node 20). Contributors need more (`devEngines` below).
+  minNodeVersion: '20.0.0',
+  // Contributing: jsii needs 20.16 and @marcbachmann/cel-js 20.19. The kubernetes-models packages (test-only
+  // schema checks) declare Node 22 and make `npm ci` print EBADENGINE warnings, but run on Node 20: the suite
+  // passes there. Nothing in the toolchain needs Node 22.
+  devEngines: { runtime: { name: 'node', version: '>= 20.19.0', onFail: 'warn' } },
 
   jsiiVersion: '~6.0.0',
   typescriptVersion: '~6.0',
   cdk8sVersion: '2.70.0',
   constructsVersion: '10.4.0',
-  peerDeps: ['cdk8s-plus-30@^2.4.10'],
+  // No cdk8s-plus peer: the public API takes constructs (IConstruct) and reads their ApiObjects, so apps may
+  // use any cdk8s-plus major. Tests run against cdk8s-plus-30 and the newest, cdk8s-plus-33.
 
   // The library is built and checked by .ci/run; no hosted workflows.
   github: false,
@@ -60,6 +67,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   bundledDeps: ['yaml'],
 
   devDeps: [
+    'cdk8s-plus-30@2.4.10',
+    'cdk8s-plus-33@^2.5.57',
     'vitest@4.1.12',
     'cdk8s-cli@2.207.60',
     '@marcbachmann/cel-js@8.0.0',
@@ -141,6 +150,17 @@ project.addTask('mutation', {
   env: { FC_NUM_RUNS: '25', CRD_DIR: '$(cd .. && pwd)/shared/crds' },
   exec: 'stryker run',
 });
-project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', '.ci/', 'stryker.config.json', 'docs/', 'reports/');
+// The package holds what users need: lib/, .jsii, bin/, README.md, API.md, LICENSE and docs/ (the README
+// links docs/performance.md); test/package.test.ts pins the file list with `npm pack --dry-run`.
+project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', 'vitest.stryker.mts', '.ci/',
+  'stryker.config.json', 'reports/', '.tmp/', '.stryker-tmp/', 'test/.generated/');
+
+// ---- The README's Example as a user runs it: packed library, `cdk8s init typescript-app`, cdk8s-plus-33 and 30 ----
+project.addTask('readme:app', {
+  description: 'Pack the library, create a cdk8s TypeScript app as `cdk8s init` does, paste the README Example, synth and verify (cdk8s-plus-33 and 30; needs the npm registry)',
+  env: JSII_ENV,
+  exec: 'node scripts/readme-app.mjs',
+  receiveArgs: true,
+});
 
 project.synth();

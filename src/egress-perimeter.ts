@@ -9,6 +9,7 @@ import { EgressGateway } from './private/egress-gateway';
 import { conflict, invalidValue } from './private/errors';
 import { SourceIdentity } from './private/intent-graph';
 import { meshSettings, MeshSettings } from './private/settings';
+import { checkSharedIdentityOnSynth } from './private/shared-identity';
 import { checkDnsServiceName } from './private/validation';
 import { Waypoint } from './waypoint';
 
@@ -120,6 +121,7 @@ export class EgressPerimeter extends Construct {
     const direct = this.mode === EgressMode.CILIUM_DIRECT;
     const sources = options.from.map((i) => this.checkCaller(i._resolve(this, this.settings), direct));
     const hosts = options.hosts.map((h) => h._resolve(this, this.settings, direct));
+    checkSharedIdentityOnSynth(this, this.settings.graph, sources);
     for (const source of sources) {
       for (const host of hosts) {
         const key = `${source.text} -> ${host.host}:${host.port}`;

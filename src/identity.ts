@@ -1,5 +1,4 @@
-import { Chart } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-30';
+import { ApiObject, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { conflict, invalidValue } from './private/errors';
 import { SourceIdentity } from './private/intent-graph';
@@ -22,13 +21,33 @@ export class Identity {
     return new Identity({ kind: 'serviceAccount', namespace, serviceAccount: name });
   }
 
-  /** The workloads running as a cdk8s-plus ServiceAccount (its namespace must be known). */
-  public static fromServiceAccount(serviceAccount: kplus.ServiceAccount): Identity {
-    const namespace = serviceAccount.metadata.namespace ?? Chart.of(serviceAccount).namespace;
+  /**
+   * The workloads running as a ServiceAccount of this app: the `ServiceAccount` of any cdk8s-plus major,
+   * or any construct whose `ApiObject` is a `v1` ServiceAccount (its namespace must be known).
+   */
+  public static fromServiceAccount(serviceAccount: IConstruct): Identity {
+    let obj: ApiObject | undefined;
+    try {
+      obj = ApiObject.of(serviceAccount);
+    } catch {
+      obj = undefined;
+    }
+    if (!obj || obj.kind !== 'ServiceAccount') {
+      return new Identity({
+        kind: 'serviceAccount',
+        problem: {
+          what: 'ServiceAccount',
+          value: serviceAccount?.node?.path ?? String(serviceAccount),
+          expected: `a ServiceAccount (from any cdk8s-plus major, or an ApiObject of kind ServiceAccount)${obj ? `, not a ${obj.kind}` : ''}`,
+          fix: 'pass the ServiceAccount itself (e.g. new kplus.ServiceAccount(...)), or use Identity.serviceAccount(namespace, name)',
+        },
+      });
+    }
+    const namespace = obj.metadata.namespace ?? Chart.of(obj).namespace;
     return new Identity({
       kind: 'serviceAccount',
       namespace,
-      serviceAccount: serviceAccount.name,
+      serviceAccount: obj.name,
       problem: namespace === undefined ? {
         what: 'ServiceAccount',
         value: serviceAccount.node.path,

@@ -1,5 +1,4 @@
 import { ApiObject, Lazy } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-30';
 import { Construct } from 'constructs';
 import { CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, CiliumNetworkPolicySpec } from './imports/cilium.io';
 import { KernelFlavor } from './kernel-flavor';
@@ -9,7 +8,8 @@ import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, Worklo
 import { GATEWAY_NAME_LABEL } from './private/istio';
 import { KernelPlan, NAMESPACE_CALLERS, XDS_PORT } from './private/kernel-plan';
 import {
-  ciliumDefaultDeny, ciliumDns, ciliumEgressTo, ciliumGroup, ciliumProbes, PodTarget, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes,
+  ciliumDefaultDeny, ciliumDns, ciliumEgressTo, ciliumGroup, ciliumProbes, PodTarget,
+  NetworkPolicySpec, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes,
 } from './private/kernel-render';
 import { perimeterLabels } from './private/metadata';
 import { meshSettings, MeshSettings } from './private/settings';
@@ -199,10 +199,12 @@ export class KernelBackstop extends Construct {
     return this.plan.plan;
   }
 
-  private np(scope: Construct, id: string, name: string, namespace: string, spec: () => kplus.k8s.NetworkPolicySpec): ApiObject {
-    return new kplus.k8s.KubeNetworkPolicy(scope, id, {
+  private np(scope: Construct, id: string, name: string, namespace: string, spec: () => NetworkPolicySpec): ApiObject {
+    return new ApiObject(scope, id, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
       metadata: { name, namespace, labels: perimeterLabels() },
-      spec: Lazy.any({ produce: spec }) as kplus.k8s.NetworkPolicySpec,
+      spec: Lazy.any({ produce: spec }),
     });
   }
 

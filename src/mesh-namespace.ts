@@ -1,6 +1,5 @@
 import { ApiObject } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-30';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { DataplaneMode } from './dataplane-mode';
 import { EgressPerimeter, EgressPerimeterOptions } from './egress-perimeter';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
@@ -10,6 +9,7 @@ import {
   ANNOTATION_WARNING, LABEL_DATAPLANE_MODE, LABEL_INJECTION, LABEL_USE_WAYPOINT, RESERVED_NAMESPACE_LABELS,
 } from './private/istio';
 import { perimeterLabels } from './private/metadata';
+import { apiObjectOf } from './private/objects';
 import { allowNothing } from './private/policies';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkDnsLabel, checkMetadata } from './private/validation';
@@ -69,7 +69,7 @@ export interface MeshNamespaceProps extends MeshNamespaceOptions {
 
 /**
  * A namespace inside the perimeter: enrolled in the mesh (ambient by default), STRICT mTLS, default deny,
- * and optionally a waypoint. It either creates the Namespace, labels an existing `kplus.Namespace`
+ * and optionally a waypoint. It either creates the Namespace, labels an existing Namespace object
  * (`fromNamespace`), or manages the policies of a namespace created elsewhere (`fromNamespaceName`).
  */
 export class MeshNamespace extends Construct {
@@ -82,9 +82,13 @@ export class MeshNamespace extends Construct {
     return adopting({ adopt: 'name' }, () => new MeshNamespace(scope, id, { ...options, name }));
   }
 
-  /** Enrolls a cdk8s-plus Namespace of this app: its labels are set on it, and the policies emitted beside it. */
-  public static fromNamespace(scope: Construct, id: string, namespace: kplus.Namespace, options: MeshNamespaceOptions = {}): MeshNamespace {
-    return adopting({ adopt: 'object', namespace }, () => new MeshNamespace(scope, id, { ...options, name: namespace.name }));
+  /**
+   * Enrolls a Namespace of this app: its labels are set on it, and the policies emitted beside it. Takes the
+   * `Namespace` of any cdk8s-plus major, or any construct whose `ApiObject` is a `v1` Namespace.
+   */
+  public static fromNamespace(scope: Construct, id: string, namespace: IConstruct, options: MeshNamespaceOptions = {}): MeshNamespace {
+    const object = apiObjectOf(scope, namespace, 'Namespace', 'namespace');
+    return adopting({ adopt: 'object', namespace: object, given: namespace }, () => new MeshNamespace(scope, id, { ...options, name: object.name }));
   }
 
   /** Name of the namespace. */
@@ -93,8 +97,8 @@ export class MeshNamespace extends Construct {
   public readonly dataplaneMode: DataplaneMode;
   /** Namespace-wide mTLS mode. */
   public readonly mtls: MtlsMode;
-  /** The Namespace object, unless the namespace was adopted by name. */
-  public readonly namespace?: kplus.Namespace;
+  /** The Namespace object (its `ApiObject`), unless the namespace was adopted by name. */
+  public readonly namespace?: ApiObject;
   /** The namespace PeerAuthentication (`default`). */
   public readonly peerAuthentication: PeerAuthentication;
   /** The namespace-wide ztunnel deny, when `defaultDeny` is on. */
@@ -143,19 +147,22 @@ export class MeshNamespace extends Construct {
       this.namespace = adoption.namespace!;
       for (const key of Object.keys(RESERVED_NAMESPACE_LABELS)) {
         if (this.namespace.metadata.getLabel(key) !== undefined) {
-          throw conflict(this, `the adopted Namespace ${this.namespace.node.path} already sets label "${key}"`,
-            `remove it from the kplus.Namespace and use ${RESERVED_NAMESPACE_LABELS[key]} on the MeshNamespace`);
+          throw conflict(this, `the adopted Namespace ${adoption.given!.node.path} already sets label "${key}"`,
+            `remove it from the adopted Namespace and use ${RESERVED_NAMESPACE_LABELS[key]} on the MeshNamespace`);
         }
       }
       for (const [k, v] of Object.entries(meshLabels)) this.namespace.metadata.addLabel(k, v);
-      this.namespaceObject = ApiObject.of(this.namespace);
+      this.namespaceObject = this.namespace;
     } else if (adoption?.adopt !== 'name') {
-      this.namespace = new kplus.Namespace(this, 'Resource', {
+      this.namespace = new ApiObject(this, 'Resource', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
         metadata: {
           name: this.name,
           labels: { ...labels, ...meshLabels },
           annotations: Object.keys(annotations).length > 0 ? annotations : undefined,
         },
+        spec: {}, // as cdk8s-plus writes it
       });
     }
 
@@ -228,7 +235,7 @@ export class MeshNamespace extends Construct {
   }
 
   /**
-   * Makes every object under `construct` come after an adopted kplus.Namespace in the synthesized output
+   * Makes every object under `construct` come after an adopted Namespace in the synthesized output
    * (a Namespace created here comes first already, being the first object of this construct).
    */
   private orderAfterNamespace(construct: Construct): void {
@@ -260,7 +267,7 @@ export class MeshNamespace extends Construct {
     return new EgressPerimeter(this, id, { ...options, namespace: this });
   }
 
-  /** Whether the Namespace object was created elsewhere (adopted by name or from a kplus.Namespace). */
+  /** Whether the Namespace object was created elsewhere (adopted by name or from a Namespace object). */
   public get isAdopted(): boolean {
     return this.adopted !== undefined;
   }
@@ -280,7 +287,9 @@ export class MeshNamespace extends Construct {
 /** How a MeshNamespace came to manage an existing namespace. */
 interface Adoption {
   readonly adopt: 'name' | 'object';
-  readonly namespace?: kplus.Namespace;
+  readonly namespace?: ApiObject;
+  /** The construct passed in (a cdk8s-plus Namespace, or the ApiObject itself). */
+  readonly given?: IConstruct;
 }
 
 /** Set by the static factories for the constructor they call, which takes it at once. */

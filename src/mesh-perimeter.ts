@@ -1,5 +1,4 @@
-import { Lazy } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-30';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DnsSelector } from './dns-selector';
 import { Enforcement } from './enforcement';
@@ -180,7 +179,9 @@ export class MeshPerimeter extends Construct {
         }
         return cached.payload;
       };
-      new kplus.k8s.KubeConfigMap(this, 'Intents', {
+      new ApiObject(this, 'Intents', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
         metadata: { name: 'mesh-perimeter-intents', namespace: this.rootNamespace, labels: perimeterLabels() },
         data: Lazy.any({ produce: () => payload().data }),
         binaryData: Lazy.any({ produce: () => payload().binaryData }),

@@ -1,10 +1,10 @@
 import { ApiObject, Chart } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-30';
 import { IConstruct } from 'constructs';
 import { Identity } from './identity';
 import { conflict, invalidValue } from './private/errors';
 import { ServiceRef, WorkloadNode } from './private/intent-graph';
 import { selects } from './private/metadata';
+import { apiObjectOf } from './private/objects';
 import { checkDnsLabel, checkDnsServiceName, checkPort, checkSelector } from './private/validation';
 
 /** A Service port and the container port it forwards to. */
@@ -38,9 +38,10 @@ export interface WorkloadOptions {
   /**
    * The Service object that selects the pods. Needed for HTTP (L7) rules, which are enforced by a
    * waypoint for traffic addressed to this Service; the construct labels it `istio.io/use-waypoint`.
+   * A Service of any cdk8s-plus major (`kplus.Service`), or any construct whose `ApiObject` is a `v1` Service.
    * @default - none
    */
-  readonly service?: kplus.Service;
+  readonly service?: IConstruct;
   /**
    * The name of a Service created elsewhere that selects the pods (L7 rules then need the namespace to
    * be enrolled in its waypoint, since the Service cannot be labelled from here).
@@ -63,10 +64,11 @@ export interface WorkloadOptions {
 /** Options for `Workload.fromDeployment` and `Workload.fromStatefulSet`. */
 export interface WorkloadFromObjectOptions {
   /**
-   * The Service that selects the workload.
+   * The Service that selects the workload: a Service of any cdk8s-plus major (`kplus.Service`), or any
+   * construct whose `ApiObject` is a `v1` Service.
    * @default - the one Service in the app whose selector matches the pods, if any
    */
-  readonly service?: kplus.Service;
+  readonly service?: IConstruct;
   /**
    * A short name for the workload, used in the names of its policies.
    * @default - the name of the Deployment or StatefulSet
@@ -97,7 +99,7 @@ export class Workload {
         targetPort: checkPort(scope, 'service targetPort', p.targetPort ?? p.port),
       }));
       const service = options.service
-        ? serviceRef(scope, ApiObject.of(options.service), namespace)
+        ? serviceRef(scope, apiObjectOf(scope, options.service, 'Service', 'service'), namespace)
         : options.serviceName ? { name: checkDnsServiceName(scope, 'serviceName', options.serviceName), ports: servicePorts } : undefined;
       const declared = (options.ports ?? []).map((p) => checkPort(scope, 'workload port', p));
       return {
@@ -112,14 +114,23 @@ export class Workload {
     });
   }
 
-  /** The pods of a cdk8s-plus Deployment: labels, service account, container ports and Service come from it. */
-  public static fromDeployment(deployment: kplus.Deployment, options: WorkloadFromObjectOptions = {}): Workload {
-    return Workload.fromPodController(deployment, options);
+  /**
+   * The pods of a Deployment: labels, service account, container ports and Service come from it.
+   *
+   * Takes the `Deployment` of any cdk8s-plus major (cdk8s-plus-30 through cdk8s-plus-33 and later: they
+   * are read through the `ApiObject` they synthesize, not through their classes), or any construct whose
+   * `ApiObject` is an `apps/v1` Deployment (e.g. a `KubeDeployment` from `cdk8s import k8s`).
+   */
+  public static fromDeployment(deployment: IConstruct, options: WorkloadFromObjectOptions = {}): Workload {
+    return Workload.fromPodController(deployment, 'Deployment', options);
   }
 
-  /** The pods of a cdk8s-plus StatefulSet: labels, service account, container ports and Service come from it. */
-  public static fromStatefulSet(statefulSet: kplus.StatefulSet, options: WorkloadFromObjectOptions = {}): Workload {
-    return Workload.fromPodController(statefulSet, options);
+  /**
+   * The pods of a StatefulSet: labels, service account, container ports and Service come from it.
+   * Takes the `StatefulSet` of any cdk8s-plus major, or any construct whose `ApiObject` is an `apps/v1` StatefulSet.
+   */
+  public static fromStatefulSet(statefulSet: IConstruct, options: WorkloadFromObjectOptions = {}): Workload {
+    return Workload.fromPodController(statefulSet, 'StatefulSet', options);
   }
 
   /** Every pod in `namespace` (policies without a selector). */
@@ -133,9 +144,10 @@ export class Workload {
     }));
   }
 
-  private static fromPodController(controller: kplus.Deployment | kplus.StatefulSet, options: WorkloadFromObjectOptions): Workload {
+  private static fromPodController(controller: IConstruct, kind: 'Deployment' | 'StatefulSet', options: WorkloadFromObjectOptions): Workload {
     return new Workload((scope) => {
-      const obj = ApiObject.of(controller).toJson();
+      const apiObject = apiObjectOf(scope, controller, kind, `Workload.from${kind}`);
+      const obj = apiObject.toJson();
       const namespace = obj.metadata?.namespace ?? Chart.of(controller).namespace;
       if (namespace === undefined) {
         throw invalidValue(scope, `${obj.kind} namespace`, controller.node.path, 'a workload with a namespace',
@@ -144,7 +156,7 @@ export class Workload {
       const labels: Record<string, string> = obj.spec?.selector?.matchLabels ?? {};
       const pod = obj.spec?.template;
       const ports = unique((pod?.spec?.containers ?? []).flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)));
-      const given = options.service ? serviceRef(scope, ApiObject.of(options.service), namespace) : undefined;
+      const given = options.service ? serviceRef(scope, apiObjectOf(scope, options.service, 'Service', 'service'), namespace) : undefined;
       const service = given ? () => given : memo(() => discoverService(scope, controller, namespace, pod?.metadata?.labels ?? {}));
       return {
         namespace,
@@ -155,7 +167,7 @@ export class Workload {
         containerPorts: ports,
         service,
         declaredElsewhere: false,
-        object: ApiObject.of(controller),
+        object: apiObject,
       };
     });
   }
@@ -223,7 +235,7 @@ function serviceRef(scope: IConstruct, obj: ApiObject, namespace: string): Servi
 function discoverService(scope: IConstruct, controller: IConstruct, namespace: string, podLabels: Record<string, string>): ServiceRef | undefined {
   const matches: ApiObject[] = [];
   for (const c of controller.node.root.node.findAll()) {
-    if (!(c instanceof ApiObject) || c.kind !== 'Service' || c.apiVersion !== 'v1') continue;
+    if (!ApiObject.isApiObject(c) || c.kind !== 'Service' || c.apiVersion !== 'v1') continue;
     const json = c.toJson();
     const selector: Record<string, string> = json.spec?.selector ?? {};
     if ((json.metadata?.namespace ?? Chart.of(c).namespace) !== namespace || Object.keys(selector).length === 0) continue;

@@ -117,6 +117,14 @@ const CASES: Case[] = [
     Testing.synth(b.chart);
   }],
 
+  ['a caller workload whose service account other workloads share', '[test/p/shop/a]', /the rule names workload "shop\/web" \(test\/web\) as a caller, but its service account "shared" .* also runs Deployment "shop\/worker" \(test\/worker\), which the rule does not name.*Fix: give each workload its own service account/, () => {
+    const b = base();
+    const web = deployApp(b.chart, { namespace: 'shop', name: 'web', serviceAccount: 'shared', ports: [8080] });
+    b.shop.allow('a', { from: [Workload.fromDeployment(web.deployment).identity], to: b.api });
+    deployApp(b.chart, { namespace: 'shop', name: 'worker', serviceAccount: 'shared', ports: [9000] }); // declared after the rule
+    Testing.synth(b.chart);
+  }],
+
   // EgressPerimeter, ExternalHost
   ['"*" as a host', 'test/p/shop/egress', /invalid external host "\*"/, () => base().shop.egress('egress').allow({ from: anyone.slice(0, 0).concat(Identity.namespace('shop')), hosts: tls('*') })],
   ['a host in upper case', 'test/p/shop/egress', /invalid external host "API.example.com"/, () => base().shop.egress('egress').allow({ from: [Identity.namespace('shop')], hosts: tls('API.example.com') })],

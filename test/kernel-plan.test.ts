@@ -112,16 +112,20 @@ describe('kernel plan: callers', () => {
     });
   });
 
-  it('pins a workload identity to that workload\'s pods, not to every workload sharing its service account', () => {
+  it('refuses a workload identity that other workloads share; naming the service account admits every workload running as it', () => {
+    const shared = mesh();
+    const a = shared.app('a', [8080], { serviceAccount: 'shared' });
+    shared.app('b', [8080], { serviceAccount: 'shared' });
+    shared.shop.allow('a-db', { from: [a.identity], to: shared.app('db', [5432]) });
+    expect(() => synthValid(shared.chart)).toThrow(/\[test\/p\/shop\/a-db\] the rule names workload "shop\/a" \(test\/a\) as a caller, but its service account "shared" .* also runs Deployment "shop\/b" \(test\/b\)/);
+
     const { chart, shop, app } = mesh();
-    const a = app('a', [8080], { serviceAccount: 'shared' });
-    const b = app('b', [8080], { serviceAccount: 'shared' });
-    shop.deny('no-b', { from: [Identity.namespace('web')], to: b });
-    shop.allow('a-db', { from: [a.identity], to: app('db', [5432]) });
+    app('a', [8080], { serviceAccount: 'shared' });
+    app('b', [8080], { serviceAccount: 'shared' });
+    shop.allow('shared-db', { from: [Identity.serviceAccount('shop', 'shared')], to: app('db', [5432]) });
     const out = synthValid(chart);
-    expect(policy(out, 'db').ingress).toEqual([{ from: [pods('shop', { app: 'a' })], ports: tcp(15008) }]);
-    expect(backstops(out, 'shop')).toEqual(['a-backstop', 'db-backstop']);
-    expect(new KernelModel(out).allows(pod('shop', { app: 'b' }), pod('shop', { app: 'db' }), 15008)).toBe(false);
+    const kernel = new KernelModel(out);
+    for (const caller of ['a', 'b']) expect(kernel.allows(pod('shop', { app: caller }), pod('shop', { app: 'db' }), 15008)).toBe(true);
   });
 
   it.each([

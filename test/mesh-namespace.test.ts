@@ -1,4 +1,4 @@
-import { Chart, Testing } from 'cdk8s';
+import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import { DataplaneMode, Enforcement, IstioVersion, MeshNamespace, MeshPerimeter, MtlsMode, WaypointTrafficType } from '../src';
@@ -26,7 +26,8 @@ describe('MeshNamespace', () => {
     expect(obj.metadata.labels).toEqual({ 'team': 'payments', 'istio.io/dataplane-mode': 'ambient' });
     expect(obj.metadata.annotations).toEqual({ 'example.com/owner': 'sre@example.com' });
     expect(ns.name).toBe('production');
-    expect(ns.namespace).toBeInstanceOf(kplus.Namespace);
+    expect(ns.namespace?.kind).toBe('Namespace');
+    expect(ns.namespace?.name).toBe('production');
   });
 
   it('marks PERMISSIVE with a warning annotation and construct metadata', () => {
@@ -127,7 +128,7 @@ describe('MeshNamespace', () => {
       const policyChart = new Chart(app, 'policies');
       const existing = new kplus.Namespace(nsChart, 'orders', { metadata: { name: 'orders', labels: { team: 'orders' } } });
       const ns = MeshNamespace.fromNamespace(policyChart, 'orders', existing);
-      expect(ns.namespace).toBe(existing);
+      expect(ns.namespace).toBe(ApiObject.of(existing));
       expect(ns.isAdopted).toBe(true);
       const namespaces = synthValid(nsChart);
       expect(only(namespaces, 'Namespace', 'orders').metadata.labels).toEqual({ 'team': 'orders', 'istio.io/dataplane-mode': 'ambient' });
@@ -139,7 +140,7 @@ describe('MeshNamespace', () => {
       const chart = newChart();
       const existing = new kplus.Namespace(chart, 'ns', { metadata: { name: 'orders', labels: { 'istio.io/dataplane-mode': 'none' } } });
       expect(() => MeshNamespace.fromNamespace(chart, 'orders', existing))
-        .toThrow(/test\/orders: the adopted Namespace test\/ns already sets label "istio.io\/dataplane-mode". Fix: remove it from the kplus.Namespace and use dataplaneMode/);
+        .toThrow(/test\/orders: the adopted Namespace test\/ns already sets label "istio.io\/dataplane-mode". Fix: remove it from the adopted Namespace and use dataplaneMode/);
     });
   });
 

@@ -7,7 +7,8 @@ import { expectNoL7AtZtunnel } from './support/invariants';
 /** The README's example, as a user would paste it, with the package import pointed at the sources. */
 function readmeExample(): string {
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-  const block = /## Example\s+```ts\n([\s\S]*?)```/.exec(readme);
+  // the first ts block under "## Example" (the same extraction as scripts/readme-app.mjs)
+  const block = /^## Example\n(?:(?!^## )[\s\S])*?^```ts\n([\s\S]*?)^```/m.exec(readme);
   if (!block) throw new Error('README has no ## Example ts block');
   return block[1];
 }

@@ -1,9 +1,28 @@
-import * as kplus from 'cdk8s-plus-30';
 import { KernelRule, Peer, PodGroup, PortSpec } from './kernel-plan';
 import { CiliumNetworkPolicySpec } from '../imports/cilium.io';
 
-type NetworkPolicySpec = kplus.k8s.NetworkPolicySpec;
-type NetworkPolicyPeer = kplus.k8s.NetworkPolicyPeer;
+/** `networking.k8s.io/v1` NetworkPolicy spec, as this library writes it (the Kubernetes field names). */
+export interface NetworkPolicySpec {
+  readonly podSelector: LabelSelector;
+  readonly policyTypes: string[];
+  readonly ingress?: { readonly from?: NetworkPolicyPeer[]; readonly ports?: NetworkPolicyPort[] }[];
+  readonly egress?: { readonly to?: NetworkPolicyPeer[]; readonly ports?: NetworkPolicyPort[] }[];
+}
+
+interface LabelSelector {
+  readonly matchLabels?: Record<string, string>;
+}
+
+interface NetworkPolicyPeer {
+  readonly namespaceSelector?: LabelSelector;
+  readonly podSelector?: LabelSelector;
+  readonly ipBlock?: { readonly cidr: string; readonly except?: string[] };
+}
+
+interface NetworkPolicyPort {
+  readonly protocol?: string;
+  readonly port?: number;
+}
 
 const NS_NAME_LABEL = 'kubernetes.io/metadata.name';
 const CILIUM_NS_LABEL = 'k8s:io.kubernetes.pod.namespace';
@@ -82,7 +101,7 @@ function npPeer(peer: Peer, clusterCidrs: string[] = []): NetworkPolicyPeer | un
 }
 
 function npPorts(ports: PortSpec[]) {
-  return ports.map((p) => ({ protocol: p.protocol, port: kplus.k8s.IntOrString.fromNumber(p.port) }));
+  return ports.map((p) => ({ protocol: p.protocol, port: p.port }));
 }
 
 // ---------------------------------------------------------------------------------------------------

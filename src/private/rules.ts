@@ -8,6 +8,7 @@ import { conflict, invalidValue } from './errors';
 import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { selects } from './metadata';
 import { meshSettings } from './settings';
+import { checkSharedIdentityOnSynth } from './shared-identity';
 import { checkPort } from './validation';
 
 /** A SpiffeAllow's or SpiffeDeny's props. */
@@ -48,6 +49,8 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
   DestinationPolicies.of(scope, settings, destination).add(intent);
   graph.addIntent(intent);
   checkDeclaredOnSynth(scope, graph);
+  checkSharedIdentityOnSynth(scope, graph, sources);
+  checkSharedIdentityOnSynth(scope, graph, exceptSources, 'an exception (exceptFrom)');
   return intent;
 }
 

@@ -1,0 +1,119 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
+import { selects } from './metadata';
+
+/**
+ * Something that runs pods as a service account: a pod controller (or Pod) of this app, or a workload the
+ * graph knows only by selector and service account (its pods are created elsewhere).
+ */
+interface Runner {
+  /** `<namespace>/<name>` for messages. */
+  readonly key: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly podLabels?: Record<string, string>;
+  readonly object?: ApiObject;
+  readonly workload?: WorkloadNode;
+}
+
+/**
+ * A rule that names a workload as its caller (`workload.identity`) grants that workload's service
+ * account, and the mesh cannot tell apart the pods that share it. When other declared workloads run as
+ * the same service account and the rule does not name them too, synthesis fails: the rule would let them
+ * in as well (only the kernel layer, where it applies, would still stop them). Naming the identity itself
+ * (`Identity.serviceAccount`, `Identity.fromServiceAccount`) says the whole identity is meant.
+ *
+ * Checked at synth (a validation on the rule's construct), so workloads declared after the rule count too.
+ */
+export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph, sources: readonly SourceIdentity[], role = 'a caller'): void {
+  const named = sources.filter((s) => s.kind === 'serviceAccount' && s.workload && s.serviceAccount !== undefined);
+  if (named.length === 0) return;
+  rule.node.addValidation({
+    validate: () => {
+      const runners = runnersOf(rule.node.root, graph);
+      const errors: string[] = [];
+      for (const source of named) {
+        const w = source.workload!;
+        const others = runners.filter((r) => r.namespace === w.namespace && r.serviceAccount === source.serviceAccount
+          && !named.some((n) => isWorkload(r, n.workload!)));
+        if (others.length === 0) continue;
+        const all = [w.key, ...others.map((o) => o.key)];
+        const self = w.object ? ` (${ownerOf(w.object).node.path})` : '';
+        errors.push(`the rule names workload "${w.key}"${self} as ${role}, but its service account "${source.serviceAccount}" `
+          + `(identity ${source.principal}) also runs ${others.map(describe).join(', ')}, which the rule does not name: `
+          + 'the mesh cannot tell pods of one service account apart, so the rule would apply to them too. '
+          + `Fix: give each workload its own service account (e.g. serviceAccount: new kplus.ServiceAccount(...) on each of ${all.join(', ')}), `
+          + `or, if every workload running as it is meant, name the identity itself: Identity.serviceAccount(${JSON.stringify(w.namespace)}, ${JSON.stringify(source.serviceAccount)})`);
+      }
+      return errors;
+    },
+  });
+}
+
+function describe(r: Runner): string {
+  if (!r.object) return `workload "${r.key}"`;
+  return `${r.kind} "${r.key}" (${ownerOf(r.object).node.path})`;
+}
+
+/** A cdk8s-plus object is known by its own path, not by the path of the ApiObject it holds. */
+function ownerOf(obj: ApiObject): IConstruct {
+  return obj.node.id === 'Resource' && obj.node.scope ? obj.node.scope : obj;
+}
+
+/** Whether `r` is (the pods of) workload `w`. */
+function isWorkload(r: Runner, w: WorkloadNode): boolean {
+  if (r.workload) return r.workload.key === w.key;
+  if (w.object && r.object) return w.object === r.object;
+  return r.namespace === w.namespace && w.labels !== undefined && r.podLabels !== undefined && selects(w.labels, r.podLabels);
+}
+
+const cache = new WeakMap<IntentGraph, { readonly version: number; readonly objects: number; readonly runners: Runner[] }>();
+
+/**
+ * Everything declared that runs as a service account: every pod template of the app, and the graph's
+ * workloads whose pods are created elsewhere. Built once per state of the app (a validation pass asks
+ * once per rule).
+ */
+function runnersOf(root: IConstruct, graph: IntentGraph): Runner[] {
+  const all = root.node.findAll();
+  const hit = cache.get(graph);
+  if (hit && hit.version === graph.version && hit.objects === all.length) return hit.runners;
+  const runners: Runner[] = [];
+  for (const c of all) {
+    if (!ApiObject.isApiObject(c)) continue;
+    const pod = podOf(c);
+    if (!pod) continue;
+    const json = c.toJson();
+    const namespace = json.metadata?.namespace ?? Chart.of(c).namespace ?? 'default';
+    const spec = pod(json);
+    runners.push({
+      key: `${namespace}/${json.metadata?.name}`,
+      kind: c.kind,
+      namespace,
+      serviceAccount: spec?.spec?.serviceAccountName ?? spec?.spec?.serviceAccount ?? 'default',
+      podLabels: spec?.metadata?.labels ?? {},
+      object: c,
+    });
+  }
+  for (const w of graph.workloads) {
+    if (!w.labels || w.serviceAccount === undefined || w.object) continue;
+    // a workload known by selector stands for the app's pods it selects, if any; else for pods created elsewhere
+    if (runners.some((r) => r.object && r.namespace === w.namespace && selects(w.labels!, r.podLabels ?? {}))) continue;
+    runners.push({ key: w.key, kind: 'workload', namespace: w.namespace, serviceAccount: w.serviceAccount, podLabels: w.labels, workload: w });
+  }
+  cache.set(graph, { version: graph.version, objects: all.length, runners });
+  return runners;
+}
+
+/** The pod template (metadata and spec) of an object that runs pods. */
+function podOf(obj: ApiObject): ((json: any) => any) | undefined {
+  switch (obj.kind) {
+    case 'Pod': return (j) => j;
+    case 'Deployment': case 'StatefulSet': case 'DaemonSet': case 'ReplicaSet': case 'Job':
+      return (j) => j.spec?.template;
+    case 'CronJob': return (j) => j.spec?.jobTemplate?.spec?.template;
+    default: return undefined;
+  }
+}
