@@ -38,10 +38,11 @@ describe('mesh-perimeter CLI: usage and bad input', () => {
     expect(run(command)).toEqual({ code: 0, out: USAGE, err: '' });
   });
 
-  it('names every command and the shared options in the usage', () => {
-    expect(USAGE.split('\n').map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
-      'usage:', 'mesh-perimeter verify', 'mesh-perimeter explain', 'mesh-perimeter diff', 'mesh-perimeter graph', 'mesh-perimeter report', 'options: --ignore-kind',
-      'exit codes:', '',
+  it('names every command, help and version, the shared options, WORKLOAD, DIR and the exit codes in the usage', () => {
+    const heads = USAGE.split('\n').filter((l) => !l.startsWith('  ') || l.startsWith('  mesh-perimeter')).map((l) => l.trim().split(' ').slice(0, 2).join(' '));
+    expect(heads).toEqual([
+      'usage:', 'mesh-perimeter verify', 'mesh-perimeter explain', 'mesh-perimeter diff', 'mesh-perimeter graph', 'mesh-perimeter report',
+      'mesh-perimeter COMMAND', 'options: --ignore-kind', 'WORKLOAD: NAMESPACE/NAME,', 'DIR: folders', 'exit codes:', '',
     ]);
   });
 

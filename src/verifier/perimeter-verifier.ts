@@ -10,8 +10,9 @@ import {
 } from './istio';
 import { Endpoint, KernelEvaluator } from './kernel';
 import { Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
+import { resolveName } from './names';
 import { ANY_POD, KUBELET_PROBE_IP, POD_IP_BYPASS, WORLD_IP } from './parties';
-import { CheckOptions, Comparison, Disagreement, Finding, Flow, Hop, HopLayer, Verdict, VerifierOptions } from './types';
+import { CheckOptions, Comparison, Disagreement, Finding, Flow, Hop, HopLayer, NameResolution, Verdict, VerifierOptions } from './types';
 
 export * from './intents';
 export * from './types';
@@ -96,8 +97,13 @@ export class PerimeterVerifier {
 
   /**
    * Whether `from` can reach `to` on `port`. `from` is `namespace/workload` (a controller name or an
-   * `app` label), an IP address, or `kubelet`; `to` is `namespace/workload` (the port is a container
-   * port, or a port of a Service that selects it) or an external host name.
+   * `app` label), `namespace/*` (an undeclared pod of the namespace), an IP address, or `kubelet`; `to`
+   * is `namespace/workload` (the port is a container port, or a port of a Service that selects it) or an
+   * external host name.
+   *
+   * Hypothetical parties are allowed: a `namespace/name` no manifest declares is answered for an assumed
+   * pod labelled `app=name` with service account `default` (the verdict's first hop, layer `model`, says
+   * so). To refuse names the manifests do not declare — as the CLI does — call `resolve()` first.
    */
   public check(from: string, to: string, port: number, options: CheckOptions = {}): Verdict {
     const src = this.party(from);
@@ -108,6 +114,17 @@ export class PerimeterVerifier {
     const notes = [src.note, dst.note].filter((n): n is string => !!n)
       .map((reason) => ({ layer: HopLayer.MODEL, from, to, port, allowed: true, reason }));
     return { allowed: hops.every((h) => h.allowed), from: src.name, to: dst.name, port, hops: [...notes, ...hops] };
+  }
+
+  /**
+   * What a name stands for: `namespace/NAME` where NAME is a controller name, an `app` (or
+   * `app.kubernetes.io/name`) label, a Service name (the workloads it selects) or a cdk8s construct id
+   * (generated names `…-NAME-<8 hex>`, and cdk8s-plus's `cdk8s.io/metadata.addr` pod label); an address,
+   * `kubelet`, an external host or `namespace/*` stand for themselves. Unknown names come with close
+   * declared names.
+   */
+  public resolve(name: string): NameResolution {
+    return resolveName(this.model, name);
   }
 
   /**

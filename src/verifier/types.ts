@@ -121,3 +121,19 @@ export interface Finding {
   readonly object: string;
   readonly message: string;
 }
+
+/** What a name given for a party (`namespace/NAME`, an address, a host) stands for in the manifests. */
+export interface NameResolution {
+  /**
+   * The parties (`namespace/name` of declared workloads, or the name itself for an address, `kubelet`, a
+   * host or `namespace/*`): one when the name resolves, several when it is ambiguous, none when unknown.
+   */
+  readonly matches: string[];
+  /**
+   * How the name matched (e.g. "Service shop/web selects it"), when it resolves to one party.
+   * @default - not resolved
+   */
+  readonly how?: string;
+  /** Declared names close to an unknown one (edit distance), best first. */
+  readonly suggestions: string[];
+}
