@@ -4,8 +4,8 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import { MeshNamespace, PerimeterVerifier, Workload } from '../src';
-import { commandUsage, USAGE } from '../src/cli/main';
 import { dirOf, hybridManifests, run } from './support/cli';
+import { commandUsage, USAGE } from '../src/cli/main';
 
 /**
  * A shop written the way users write cdk8s: construct ids, no metadata.name, so cdk8s generates the

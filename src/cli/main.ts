@@ -11,9 +11,10 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { comparisonReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
+import { comparisonReport, denyRuleList, diffReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
 import { dispositionOf, expandLists, ManifestError, ManifestModel } from '../verifier/model';
-import { Flow, PerimeterVerifier, VerifierOptions } from '../verifier/perimeter-verifier';
+import { diffPerimeters } from '../verifier/perimeter-diff';
+import { PerimeterVerifier, VerifierOptions } from '../verifier/perimeter-verifier';
 
 interface Output {
   write(text: string): unknown;
@@ -275,8 +276,12 @@ function explain(a: Args, opts: LoadOptions, out: Output): number {
   const request = { method: flag(a, 'method'), path: flag(a, 'path'), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
   const verdict = v.check(resolve(v, '--from', from), resolve(v, '--to', m[1]), port, request);
   if (a.flags.has('json')) {
-    out.write(`${JSON.stringify({ ...verdict, ...(request.method ? { method: request.method } : {}), ...(request.path ? { path: request.path } : {}),
-      ...(request.headers ? { headers } : {}) }, undefined, 2)}\n`);
+    out.write(`${JSON.stringify({
+      ...verdict,
+      ...(request.method ? { method: request.method } : {}),
+      ...(request.path ? { path: request.path } : {}),
+      ...(request.headers ? { headers } : {}),
+    }, undefined, 2)}\n`);
   } else {
     const shown = [request.method, request.path, ...Object.entries(headers).map(([k, x]) => `${k}: ${x}`)].filter(Boolean).join(' ');
     out.write(`${formatVerdict(verdict, shown)}\n`);
@@ -297,23 +302,19 @@ function resolve(v: PerimeterVerifier, option: string, name: string): string {
 
 function diff(a: Args, opts: LoadOptions, out: Output): number {
   if (a.positional.length !== 2) throw new UsageError('diff needs OLD_DIR and NEW_DIR');
-  const key = (f: Flow) => `${f.from} -> ${f.to}:${f.port}${f.via ? ` via ${f.via}` : ''}`;
-  const before = new Map(load([a.positional[0]], opts).matrix().map((f) => [key(f), f]));
-  const after = new Map(load([a.positional[1]], opts).matrix().map((f) => [key(f), f]));
-  const added = [...after].filter(([k]) => !before.has(k)).map(([, f]) => f);
-  const removed = [...before].filter(([k]) => !after.has(k)).map(([, f]) => f);
   const format = flag(a, 'format') ?? 'markdown';
+  if (format !== 'json' && format !== 'markdown') throw new UsageError(`--format ${format}: expected markdown or json`);
+  const state = (dir: string) => {
+    const v = load([dir], opts);
+    return { flows: v.matrix(), ...v.policyView() };
+  };
+  const d = diffPerimeters(state(a.positional[0]), state(a.positional[1]));
   if (format === 'json') {
-    out.write(`${JSON.stringify({ added, removed }, undefined, 2)}\n`);
-  } else if (format === 'markdown') {
-    out.write([
-      `### Perimeter changes: ${added.length} flow(s) added, ${removed.length} removed`, '',
-      ...(added.length ? ['**Added**', '', flowTable(added), ''] : []),
-      ...(removed.length ? ['**Removed**', '', flowTable(removed), ''] : []),
-      ...(added.length + removed.length === 0 ? ['No change in who can reach what.', ''] : []),
-    ].join('\n'));
+    // null: any request
+    const changed = d.changed.map((c) => ({ ...c, before: c.before ?? null, after: c.after ?? null }));
+    out.write(`${JSON.stringify({ ...d, changed }, undefined, 2)}\n`);
   } else {
-    throw new UsageError(`--format ${format}: expected markdown or json`);
+    out.write(diffReport(d));
   }
   return 0;
 }
@@ -324,12 +325,12 @@ function graph(a: Args, opts: LoadOptions, out: Output): number {
   const flows = v.matrix();
   if (format === 'mermaid') out.write(`${mermaid(flows)}\n`);
   else if (format === 'dot') out.write(`${dot(flows)}\n`);
-  else if (format === 'html') out.write(html(flows, flag(a, 'title') ?? 'Perimeter'));
+  else if (format === 'html') out.write(html(flows, flag(a, 'title') ?? 'Perimeter', v.policyView().denyRules));
   else throw new UsageError(`--format ${format}: expected mermaid, dot or html`);
   return 0;
 }
 
-/** The Markdown report of a perimeter: verdict, flows, graph. */
+/** The Markdown report of a perimeter: verdict, flows with their HTTP conditions, DENY rules, graph. */
 export function perimeterReport(v: PerimeterVerifier, title: string): string {
   const flows = v.matrix();
   const c = v.compare();
@@ -340,6 +341,8 @@ export function perimeterReport(v: PerimeterVerifier, title: string): string {
     clean ? `Verified: the manifests allow exactly the declared flows (${flows.length}).` : comparisonReport(c, findings), '',
     '## Who can reach what', '',
     flowTable(flows), '',
+    '## DENY rules', '',
+    denyRuleList(v.policyView().denyRules), '',
     '## Graph', '',
     '```mermaid', mermaid(flows), '```', '',
   ].join('\n');

@@ -1,4 +1,6 @@
-import { Comparison, Finding, Flow, Verdict } from './perimeter-verifier';
+import { PerimeterDiff } from './perimeter-diff';
+import { AttributeCondition, Comparison, DenyRule, Finding, Flow, HttpConditions, Verdict } from './perimeter-verifier';
+import { svgGraph } from './svg-graph';
 
 /** A verdict as lines of text: the question, the answer, then one line per hop. */
 export function formatVerdict(v: Verdict, request = ''): string {
@@ -8,10 +10,60 @@ export function formatVerdict(v: Verdict, request = ''): string {
   return [head, ...hops].join('\n');
 }
 
-/** Flows as a Markdown table. */
+/**
+ * The HTTP conditions of a flow as text: `GET,POST /api/* [x-request-id: *]`, alternatives joined by
+ * ` or `; `any request` when unconditional.
+ */
+export function requestText(http: HttpConditions[] | undefined): string {
+  if (!http || http.length === 0) return 'any request';
+  const attr = (prefix: string) => (a: AttributeCondition) => `[${prefix}${a.key}${a.values ? `: ${a.values.join(', ')}` : ''}${a.notValues ? ` not ${a.notValues.join(', ')}` : ''}]`;
+  return http.map((c) => [
+    `${c.methods?.join(',') ?? 'any method'}${c.notMethods ? ` (not ${c.notMethods.join(',')})` : ''}`,
+    `${c.paths?.join(',') ?? 'any path'}${c.notPaths ? ` (not ${c.notPaths.join(',')})` : ''}`,
+    ...(c.headers ?? []).map(attr('')),
+    ...(c.claims ?? []).map(attr('claim ')),
+    ...(c.requestPrincipals ? [`[JWT ${c.requestPrincipals.join(', ')}]`] : []),
+    ...(c.notRequestPrincipals ? [`[JWT not ${c.notRequestPrincipals.join(', ')}]`] : []),
+    ...(c.when ?? []).map(attr('')),
+  ].join(' ')).join(' or ');
+}
+
+/** A Markdown table cell: pipes escaped. */
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+/** Flows as a Markdown table, with the HTTP conditions of each. */
 export function flowTable(flows: Flow[]): string {
   if (flows.length === 0) return '_no flows_';
-  return ['| from | to | port | via |', '| --- | --- | --- | --- |', ...flows.map((f) => `| ${f.from} | ${f.to} | ${f.port} | ${f.via ?? ''} |`)].join('\n');
+  return ['| from | to | port | via | requests |', '| --- | --- | --- | --- | --- |',
+    ...flows.map((f) => `| ${f.from} | ${f.to} | ${f.port} | ${f.via ?? ''} | ${cell(requestText(f.http))} |`)].join('\n');
+}
+
+/** DENY rules as a Markdown list. */
+export function denyRuleList(rules: DenyRule[]): string {
+  if (rules.length === 0) return '_no DENY rules_';
+  return rules.map((d) => `- \`${d.policy}\` rule ${d.index}${d.dryRun ? ' (dry-run: only logs)' : ''}, on ${d.appliesTo}: ${d.rule}`).join('\n');
+}
+
+/** A perimeter diff as Markdown for a PR comment. */
+export function diffReport(d: PerimeterDiff): string {
+  const section = (title: string, body: string[]) => (body.length === 0 ? [] : [`**${title}**`, '', ...body, '']);
+  const list = (items: string[]) => items.map((i) => `- ${i}`);
+  const changes = d.changed.length === 0 ? [] : ['| from | to | port | via | before | after |', '| --- | --- | --- | --- | --- | --- |',
+    ...d.changed.map((c) => `| ${c.from} | ${c.to} | ${c.port} | ${c.via ?? ''} | ${cell(requestText(c.before))} | ${cell(requestText(c.after))} |`)];
+  const nothing = d.added.length + d.removed.length + d.changed.length + d.denyRulesAdded.length + d.denyRulesRemoved.length
+    + d.mtlsChanged.length + d.egressHostsAdded.length + d.egressHostsRemoved.length === 0;
+  return [
+    `### Perimeter changes: ${d.added.length} flow(s) added, ${d.removed.length} removed, ${d.changed.length} changed`, '',
+    ...section('Added', d.added.length ? [flowTable(d.added)] : []),
+    ...section('Removed', d.removed.length ? [flowTable(d.removed)] : []),
+    ...section('Changed (HTTP conditions)', changes.length ? [changes.join('\n')] : []),
+    ...section('DENY rules added', d.denyRulesAdded.length ? [denyRuleList(d.denyRulesAdded)] : []),
+    ...section('DENY rules removed', d.denyRulesRemoved.length ? [denyRuleList(d.denyRulesRemoved)] : []),
+    ...section('mTLS modes changed', list(d.mtlsChanged.map((m) => `${m.workload}:${m.port}: ${m.before} → ${m.after}`))),
+    ...section('External hosts added', list(d.egressHostsAdded)),
+    ...section('External hosts removed', list(d.egressHostsRemoved)),
+    ...(nothing ? ['No change in who can reach what.', ''] : []),
+  ].join('\n');
 }
 
 /** A comparison and findings as Markdown sections (empty sections omitted). */
@@ -62,22 +114,29 @@ export function dot(flows: Flow[]): string {
   return lines.join('\n');
 }
 
-/** A self-contained HTML page: the flow table and the Mermaid source (rendered when mermaid.js is reachable). */
-export function html(flows: Flow[], title: string): string {
+/**
+ * A self-contained HTML page: the graph as an SVG drawn here (no script, no network: it renders offline),
+ * the flows with their HTTP conditions, and the DENY rules.
+ */
+export function html(flows: Flow[], title: string, denyRules: DenyRule[] = []): string {
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-  const rows = flows.map((f) => `<tr><td>${esc(f.from)}</td><td>${esc(f.to)}</td><td>${f.port}</td><td>${esc(f.via ?? '')}</td></tr>`).join('\n');
+  const rows = flows.map((f) => `<tr><td>${esc(f.from)}</td><td>${esc(f.to)}</td><td>${f.port}</td><td>${esc(f.via ?? '')}</td><td>${esc(requestText(f.http))}</td></tr>`).join('\n');
+  const denies = denyRules.map((d) => `<li><code>${esc(d.policy)}</code> rule ${d.index}${d.dryRun ? ' (dry-run: only logs)' : ''}, on ${esc(d.appliesTo)}: ${esc(d.rule)}</li>`).join('\n');
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}</style>
-<script type="module">import mermaid from 'https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs'; mermaid.initialize({ startOnLoad: true });</script>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.graph{overflow-x:auto}</style>
 </head><body>
 <h1>${esc(title)}</h1>
-<pre class="mermaid">
-${esc(mermaid(flows))}
-</pre>
-<table><tr><th>from</th><th>to</th><th>port</th><th>via</th></tr>
+<div class="graph">
+${svgGraph(flows)}
+</div>
+<h2>Who can reach what</h2>
+<table><tr><th>from</th><th>to</th><th>port</th><th>via</th><th>requests</th></tr>
 ${rows}
 </table>
+<h2>DENY rules</h2>
+${denies ? `<ul>\n${denies}\n</ul>` : '<p>none</p>'}
 </body></html>
 `;
 }
