@@ -33,7 +33,7 @@ const COMMANDS: Record<string, readonly [string, string]> = {
   diff: ['diff OLD_DIR NEW_DIR [--format markdown|json]',
     'Compares two perimeters: flows added, removed, or whose HTTP conditions changed; DENY rules, mTLS modes and egress hosts.'],
   graph: ['graph DIR... [--format mermaid|dot|html] [--title TITLE]',
-    'Draws who can reach what. html is a self-contained page (an SVG drawn at build time: no script, no network).'],
+    'Draws who can reach what. html is a self-contained page: an SVG laid out by the CLI, with no script and no network access.'],
   report: ['report DIR... [--title TITLE] [--out FILE]',
     'Writes a Markdown report: the verdict, the flows with their HTTP conditions, the DENY rules, a Mermaid graph.'],
 };
