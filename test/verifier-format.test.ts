@@ -182,6 +182,17 @@ describe('svgGraph', () => {
     expect(svg).toContain('<g class="legend"');
   });
 
+  it('curves an edge into the next column, and runs one that would cross a column along a lane below the nodes', () => {
+    const svg = svgGraph([{ from: 'ns/a', to: 'ns/b', port: 1 }, { from: 'ns/b', to: 'ns/c', port: 2 }, { from: 'ns/a', to: 'ns/c', port: 3 }]);
+    const path = (from: string, to: string) => new RegExp(`data-from="${from}" data-to="${to}" data-kind="direct"><path d="([^"]*)"`).exec(svg)![1];
+    expect(path('ns/a', 'ns/b')).toMatch(/^M [\d.]+ [\d.]+ L [\d.]+ [\d.]+ C /);
+    expect(path('ns/b', 'ns/c')).toMatch(/ C /);
+    expect(path('ns/a', 'ns/c')).toMatch(/^M [\d.]+ [\d.]+ H [\d.]+ V [\d.]+ H [\d.]+ V [\d.]+ H [\d.]+$/);
+    const laneY = Number(/ V ([\d.]+) H /.exec(path('ns/a', 'ns/c'))![1]);
+    const bottoms = [...svg.matchAll(/<g class="node"[^>]*><rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g)].map((m) => Number(m[1]) + Number(m[2]));
+    expect(laneY).toBeGreaterThan(Math.max(...bottoms));
+  });
+
   it('says so when there are no flows', () => {
     expect(svgGraph([])).toContain('>no flows</text>');
   });

@@ -115,7 +115,10 @@ function rank(all: Node[]): void {
     state.set(n, 'done');
     return n.rank;
   };
-  [...all].sort((a, b) => a.id.localeCompare(b.id)).forEach(visit);
+  const sorted = [...all].sort((a, b) => a.id.localeCompare(b.id));
+  sorted.forEach(visit);
+  // a caller sits just left of its nearest callee, not at the far left
+  for (const n of sorted) if (n.in.length === 0 && n.out.length > 0) n.rank = Math.max(0, Math.min(...n.out.map((e) => e.to.rank)) - 1);
 }
 
 function draw(all: Node[]): string {
@@ -149,6 +152,13 @@ function draw(all: Node[]): string {
     height = Math.max(height, boxH);
     x += w + LABEL_W + CURVE_W;
   }
+  // an edge that would cross a column, or goes back, runs along a lane below the nodes
+  const columns = [...new Set(all.map((n) => n.x))];
+  const long = (e: Edge) => e.to.x <= e.from.x || columns.some((cx) => cx > e.from.x && cx < e.to.x);
+  const lanes = all.flatMap((n) => n.out).filter(long).length;
+  const laneTop = height + 4;
+  height += lanes * 12 + (lanes > 0 ? 12 : 0);
+  let lane = 0;
   for (const p of placed) {
     const name = p.group.includes('outside') ? 'outside the cluster' : p.group;
     boxes.push(`<g class="namespace" data-namespace="${esc(name)}"><rect x="${p.x}" y="${PAD}" width="${p.w}" height="${height - PAD}" rx="10" `
@@ -170,7 +180,12 @@ function draw(all: Node[]): string {
       const tx = e.to.x - 6;
       const style = e.kind === 'bypass' ? 'stroke="#c0392b" stroke-dasharray="6 4"' : e.kind === 'waypoint' ? 'stroke="#1f5fa8"' : 'stroke="#333"';
       const marker = e.kind === 'bypass' ? 'url(#arrow-red)' : 'url(#arrow)';
-      const path = `M ${sx} ${sy} L ${run} ${sy} C ${run + CURVE_W} ${sy} ${tx - CURVE_W} ${ty} ${tx} ${ty}`;
+      let path = `M ${sx} ${sy} L ${run} ${sy} C ${run + CURVE_W} ${sy} ${tx - CURVE_W} ${ty} ${tx} ${ty}`;
+      if (long(e)) {
+        const [ly, shift] = [laneTop + lane * 12, (lane % 8) * 8];
+        lane++;
+        path = `M ${sx} ${sy} H ${run + 20 + shift} V ${ly} H ${tx - 24 - shift} V ${ty} H ${tx}`;
+      }
       const text = e.lines.map((l, i) => `<tspan x="${sx + 8}" y="${sy - 4 - (e.lines.length - 1 - i) * LINE}">${esc(l)}</tspan>`).join('');
       edgeParts.push(`<g class="edge" data-from="${esc(e.from.id)}" data-to="${esc(e.to.id)}" data-kind="${e.kind}"><path d="${path}" fill="none" stroke-width="1.6" ${style} marker-end="${marker}"/>`
         + `<text class="label" font-size="${FONT - 1}">${text}</text></g>`);
