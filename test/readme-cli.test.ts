@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
+import { dirOf, run } from './support/cli';
 import { Fintech } from '../examples/fintech/chart';
 import { HybridProduction } from '../examples/hybrid-production/chart';
-import { dirOf, run } from './support/cli';
 
 /** The README's CLI session: each `$ mesh-perimeter …` command, its exit code (a `# exit code N` comment, else 0) and what it printed. */
 function session(): { argv: string[]; code: number; printed: string }[] {

@@ -4,7 +4,8 @@
  * `app.kubernetes.io/name` label, a Service's name (the workloads it selects), or a cdk8s construct id —
  * cdk8s names an object `<path>-<id>-<8 hex>` unless `metadata.name` is set, and cdk8s-plus labels the
  * pods `cdk8s.io/metadata.addr: <path>-<id>-<8 hex>`, so NAME matches a name or that label of the form
- * `…-NAME-xxxxxxxx`. `kubelet`, IP addresses, external host names and `namespace/*` stand for themselves.
+ * `…-NAME-xxxxxxxx`. A controller's own name wins; otherwise every workload the other forms match is returned
+ * (several: ambiguous). `kubelet`, IP addresses, external host names and `namespace/*` stand for themselves.
  */
 import { ManifestModel, WorkloadInfo } from './model';
 import { ANY_POD } from './parties';
