@@ -59,6 +59,14 @@ describe('explain: the names a user knows', () => {
     expect(r.err).toMatch(/^mesh-perimeter: --from shop\/web names 3 workloads \(shop\/shop-web-[0-9a-f]{8}, shop\/web-canary, shop\/web-stable\): name one of them\n$/);
   });
 
+  it('answers by the pods\' app label when the controller has another name', () => {
+    const manifests = hybridManifests().map((m: any) => (m.kind === 'Deployment' && m.metadata.name === 'frontend' ? { ...m, metadata: { ...m.metadata, name: 'frontend-v2' } } : m));
+    const v = PerimeterVerifier.fromManifests(manifests);
+    expect(v.resolve('production/frontend')).toEqual({ matches: ['production/frontend-v2'], how: 'the pods labelled app=frontend', suggestions: [] });
+    expect(run('explain', '--from', 'production/frontend', '--to', 'production/backend-api:8080', dirOf(manifests)).out.split('\n')[0])
+      .toBe('production/frontend-v2 -> production/backend-api:8080: ALLOWED');
+  });
+
   it('keeps addresses, kubelet, hosts and namespace/* working', () => {
     expect(run('explain', '--from', 'kubelet', '--to', 'shop/api:8080', dir).out).toMatch(/^kubelet -> shop\/shop-api-server-[0-9a-f]{8}:8080: /);
     expect(run('explain', '--from', '10.1.2.3', '--to', 'shop/api:8080', dir).out).toMatch(/^10\.1\.2\.3 -> /);

@@ -29,7 +29,12 @@ describe.skipIf(!present && !process.env.CI)('graph --format html in headless Ch
       const requests: string[] = [];
       await context.route('**', (r) => (requests.push(r.request().url()), r.request().url().startsWith('file:') ? r.continue() : r.abort()));
       const tab = await context.newPage();
+      const seen: string[] = [];
+      tab.on('request', (r) => seen.push(r.url()));
       await tab.goto(pathToFileURL(file).href);
+      await tab.waitForLoadState('networkidle');
+      // the page itself is the only request: nothing was fetched, nothing was refused
+      expect(seen).toEqual([pathToFileURL(file).href]);
       expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
 
       const svg = tab.locator('svg.perimeter-graph');

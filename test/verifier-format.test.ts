@@ -94,6 +94,12 @@ describe('mermaid', () => {
     ]);
   });
 
+  it('quotes an edge label with HTTP conditions', () => {
+    expect(mermaid([{ ...CONDITIONAL, http: [{ rule: 'r', methods: ['GET'], headers: [{ key: 'x', values: ['"a"'] }] }] }]).split('\n').pop())
+      .toBe('  n_shop_web -->|"8080 via waypoint · GET any path [x: #quot;a#quot;]"| n_shop_api');
+    expect(dot([CONDITIONAL]).split('\n')).toContain('  "shop/web" -> "shop/api" [label="8080 via shop/waypoint · GET /v1/* [x-team: a|b] or any method /health"];');
+  });
+
   it('is a bare flowchart without flows', () => {
     expect(mermaid([])).toBe('flowchart LR');
   });

@@ -78,7 +78,7 @@ export function comparisonReport(c: Comparison, findings: Finding[]): string {
   ].join('\n');
 }
 
-/** A Mermaid flowchart of the flows, one subgraph per namespace. */
+/** A Mermaid flowchart of the flows, one subgraph per namespace, edges labelled with port, waypoint and HTTP conditions. */
 export function mermaid(flows: Flow[]): string {
   const id = (name: string) => `n_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
   const nodes = new Map<string, string>();
@@ -91,11 +91,16 @@ export function mermaid(flows: Flow[]): string {
     for (const n of ns.sort()) lines.push(`    ${id(n)}["${n.includes('/') ? n.split('/')[1] : n}"]`);
     lines.push('  end');
   }
-  for (const f of flows) lines.push(`  ${id(f.from)} -->|${f.port}${f.via ? ` via ${f.via.split('/')[1]}` : ''}| ${id(f.to)}`);
+  for (const f of flows) {
+    const label = `${f.port}${f.via ? ` via ${f.via.split('/')[1]}` : ''}`;
+    // HTTP conditions hold characters Mermaid reads as syntax: quoted, with quotes as entities
+    const edge = f.http ? `"${`${label} · ${requestText(f.http)}`.replace(/"/g, '#quot;')}"` : label;
+    lines.push(`  ${id(f.from)} -->|${edge}| ${id(f.to)}`);
+  }
   return lines.join('\n');
 }
 
-/** A Graphviz digraph of the flows, one cluster per namespace. */
+/** A Graphviz digraph of the flows, one cluster per namespace, edges labelled with port, waypoint and HTTP conditions. */
 export function dot(flows: Flow[]): string {
   const q = (s: string) => JSON.stringify(s);
   const groups = new Map<string, Set<string>>();
@@ -109,7 +114,7 @@ export function dot(flows: Flow[]): string {
   [...groups].sort().forEach(([g, ns], i) => {
     lines.push(`  subgraph cluster_${i} {`, `    label=${q(g)};`, ...[...ns].sort().map((n) => `    ${q(n)};`), '  }');
   });
-  for (const f of flows) lines.push(`  ${q(f.from)} -> ${q(f.to)} [label=${q(`${f.port}${f.via ? ` via ${f.via}` : ''}`)}];`);
+  for (const f of flows) lines.push(`  ${q(f.from)} -> ${q(f.to)} [label=${q(`${f.port}${f.via ? ` via ${f.via}` : ''}${f.http ? ` · ${requestText(f.http)}` : ''}`)}];`);
   lines.push('}');
   return lines.join('\n');
 }
