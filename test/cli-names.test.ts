@@ -102,6 +102,11 @@ describe('CLI help and version', () => {
     expect(run('help', command).out).toBe(r.out);
   });
 
+  it('does not take names of object properties for commands', () => {
+    expect(run('toString', '--help')).toMatchObject({ code: 2, err: expect.stringContaining('unknown command "toString"') });
+    expect(run('help', 'constructor')).toMatchObject({ code: 0, out: `${USAGE}\n` });
+  });
+
   it('explain --help explains WORKLOAD', () => {
     expect(run('explain', '--help').out).toContain('WORKLOAD: NAMESPACE/NAME, where NAME is a controller');
   });

@@ -77,14 +77,15 @@ export function main(argv: string[], out: Output = process.stdout, err: Output =
       out.write(`mesh-perimeter ${version()}\n`);
       return 0;
     }
-    if (command in COMMANDS && (rest.includes('--help') || rest.includes('-h'))) {
-      out.write(`${commandUsage(command)}\n`);
+    const isCommand = (c: string | undefined): c is string => c !== undefined && Object.hasOwn(COMMANDS, c);
+    // `COMMAND --help` and `help COMMAND`
+    const helpFor = isCommand(command) && (rest.includes('--help') || rest.includes('-h')) ? command
+      : (command === 'help' || command === '--help') && isCommand(rest[0]) ? rest[0] : undefined;
+    if (helpFor) {
+      out.write(`${commandUsage(helpFor)}\n`);
       return 0;
     }
-    if ((command === 'help' || command === '--help') && rest[0] in COMMANDS) {
-      out.write(`${commandUsage(rest[0])}\n`);
-      return 0;
-    }
+    if (!isCommand(command) && ![undefined, 'help', '--help', '-h'].includes(command)) throw new UsageError(`unknown command "${command}"`);
     const args = parse(rest);
     const opts = { ...options(args), err };
     switch (command) {
@@ -93,10 +94,9 @@ export function main(argv: string[], out: Output = process.stdout, err: Output =
       case 'diff': return diff(args, opts, out);
       case 'graph': return graph(args, opts, out);
       case 'report': return report(args, opts, out);
-      case undefined: case 'help': case '--help': case '-h':
+      default:
         out.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
-      default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
     if (e instanceof UsageError || e instanceof ManifestError || e instanceof InputError) {
