@@ -1,6 +1,9 @@
+import { requestText } from './http-text';
 import { PerimeterDiff } from './perimeter-diff';
-import { AttributeCondition, Comparison, DenyRule, Finding, Flow, HttpConditions, Verdict } from './perimeter-verifier';
+import { Comparison, DenyRule, Finding, Flow, Verdict } from './perimeter-verifier';
 import { svgGraph } from './svg-graph';
+
+export { requestText };
 
 /** A verdict as lines of text: the question, the answer, then one line per hop. */
 export function formatVerdict(v: Verdict, request = ''): string {
@@ -8,24 +11,6 @@ export function formatVerdict(v: Verdict, request = ''): string {
   const width = Math.max(...v.hops.map((h) => h.layer.length), 5);
   const hops = v.hops.map((h) => `  ${h.allowed ? '✓' : '✗'} ${h.layer.padEnd(width)} ${h.from} -> ${h.to}:${h.port}  ${h.reason}`);
   return [head, ...hops].join('\n');
-}
-
-/**
- * The HTTP conditions of a flow as text: `GET,POST /api/* [x-request-id: *]`, alternatives joined by
- * ` or `; `any request` when unconditional.
- */
-export function requestText(http: HttpConditions[] | undefined): string {
-  if (!http || http.length === 0) return 'any request';
-  const attr = (prefix: string) => (a: AttributeCondition) => `[${prefix}${a.key}${a.values ? `: ${a.values.join(', ')}` : ''}${a.notValues ? ` not ${a.notValues.join(', ')}` : ''}]`;
-  return http.map((c) => [
-    `${c.methods?.join(',') ?? 'any method'}${c.notMethods ? ` (not ${c.notMethods.join(',')})` : ''}`,
-    `${c.paths?.join(',') ?? 'any path'}${c.notPaths ? ` (not ${c.notPaths.join(',')})` : ''}`,
-    ...(c.headers ?? []).map(attr('')),
-    ...(c.claims ?? []).map(attr('claim ')),
-    ...(c.requestPrincipals ? [`[JWT ${c.requestPrincipals.join(', ')}]`] : []),
-    ...(c.notRequestPrincipals ? [`[JWT not ${c.notRequestPrincipals.join(', ')}]`] : []),
-    ...(c.when ?? []).map(attr('')),
-  ].join(' ')).join(' or ');
 }
 
 /** A Markdown table cell: pipes escaped. */

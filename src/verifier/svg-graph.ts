@@ -4,7 +4,7 @@
  * in one on the right), nodes in columns by their depth along the flows, waypoints and egress gateways on
  * the paths they serve, each edge labelled with its ports and HTTP conditions next to its caller, a legend.
  */
-import { requestText } from './format';
+import { requestText } from './http-text';
 import { POD_IP_BYPASS } from './parties';
 import { Flow } from './types';
 
