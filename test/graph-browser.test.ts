@@ -59,6 +59,10 @@ describe.skipIf(!present && !process.env.CI)('graph --format html in headless Ch
         const box = await el.boundingBox();
         expect(box!.width + box!.height).toBeGreaterThan(0);
       }
+      // the DENY rule that keeps admin-console from moving money marks the processor
+      expect(await tab.locator('g.node[data-deny]').evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-id')}: ${g.querySelector('text.deny')!.textContent}`)))
+        .toEqual(['fintech-core/payment-processor: fintech-core/payment-processor-waypoint-deny rule 0: from principals=[cluster.local/ns/fintech-core/sa/admin-console]; '
+          + 'to methods=[POST,PUT,PATCH,DELETE] ports=[443]1 DENY rule']);
       expect(await tab.locator('g.legend').textContent()).toContain('through a waypoint');
       expect(await tab.locator('script').count()).toBe(0);
     } finally {

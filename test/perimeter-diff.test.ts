@@ -92,7 +92,7 @@ describe('mesh-perimeter diff sees everything the verifier sees', () => {
     expect(md).toContain('**DENY rules added**\n\n- `shop/api-waypoint-deny` rule 0, on Service shop/api: '
       + 'from principals=[cluster.local/ns/shop/sa/web]; to methods=[DELETE] ports=[80]\n');
     const json = JSON.parse(run('diff', dirOf(shop({ ...NARROW, deny: true })), dirOf(shop(NARROW)), '--format', 'json').out);
-    expect(json.denyRulesRemoved).toEqual([expect.objectContaining({ policy: 'shop/api-waypoint-deny', index: 0, dryRun: false })]);
+    expect(json.denyRulesRemoved).toEqual([expect.objectContaining({ policy: 'shop/api-waypoint-deny', index: 0, workloads: ['shop/api'], dryRun: false })]);
     expect(json.denyRulesAdded).toEqual([]);
   });
 
@@ -106,6 +106,32 @@ describe('mesh-perimeter diff sees everything the verifier sees', () => {
     expect(md).toContain('**External hosts added**\n\n- api.stripe.com:443\n');
     expect(md).toContain('| shop/api | api.stripe.com | 443 | shop/shop-egress-gateway | any request |');
     expect(run('diff', dirOf(shop({ egress: true })), dirOf(shop())).out).toContain('**External hosts removed**\n\n- api.stripe.com:443\n');
+  });
+});
+
+describe('policyView', () => {
+  it('names the workloads each DENY rule applies to: by Service, by selector, namespace-wide', () => {
+    const manifests = shop({ ...NARROW, deny: true });
+    const extra = [
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'web-deny', namespace: 'shop' },
+        spec: { action: 'DENY', selector: { matchLabels: { app: 'web' } }, rules: [{ to: [{ operation: { ports: ['9999'] } }] }] },
+      },
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'all-deny', namespace: 'shop' },
+        spec: { action: 'DENY', rules: [{ from: [{ source: { namespaces: ['evil'] } }] }] },
+      },
+    ];
+    const view = PerimeterVerifier.fromManifests([...manifests, ...extra]).policyView();
+    expect(view.denyRules.map((d) => `${d.policy} ${d.appliesTo}: ${d.workloads.join(',')}: ${d.rule}`)).toEqual([
+      'shop/api-waypoint-deny Service shop/api: shop/api: from principals=[cluster.local/ns/shop/sa/web]; to methods=[DELETE] ports=[80]',
+      'shop/web-deny pods labelled app=web in namespace shop: shop/web: to ports=[9999]',
+      'shop/all-deny every workload of namespace shop: shop/api,shop/web: from namespaces=[evil]',
+    ]);
   });
 });
 

@@ -127,7 +127,7 @@ describe('dot', () => {
 
 describe('html', () => {
   it('escapes the title, draws the graph as inline SVG without script or network, and lists the flows and DENY rules', () => {
-    const deny: DenyRule = { policy: 'shop/no-writes', index: 0, appliesTo: 'Service shop/api', rule: 'to methods=[POST]', dryRun: true };
+    const deny: DenyRule = { policy: 'shop/no-writes', index: 0, appliesTo: 'Service shop/api', workloads: ['shop/api'], rule: 'to methods=[POST]', dryRun: true };
     const page = html([FLOWS[0], FLOWS[1]], 'A <b> & c', [deny]);
     expect(page).toContain('<title>A &lt;b&gt; &amp; c</title>');
     expect(page).toContain('<h1>A &lt;b&gt; &amp; c</h1>');
@@ -141,6 +141,8 @@ describe('html', () => {
       '</table>',
     ].join('\n'));
     expect(page).toContain('<li><code>shop/no-writes</code> rule 0 (dry-run: only logs), on Service shop/api: to methods=[POST]</li>');
+    expect(page).toContain('<g class="node" data-id="shop/api" data-kind="workload" data-deny="1">');
+    expect(page).toContain('<title>shop/no-writes rule 0 (dry-run): to methods=[POST]</title>1 DENY rule</text>');
     expect(html([], 'T')).toContain('<h2>DENY rules</h2>\n<p>none</p>');
   });
 });
@@ -205,7 +207,7 @@ describe('svgGraph', () => {
 });
 
 describe('diffReport and denyRuleList', () => {
-  const deny: DenyRule = { policy: 'shop/no-writes', index: 1, appliesTo: 'Service shop/api', rule: 'to methods=[POST]', dryRun: false };
+  const deny: DenyRule = { policy: 'shop/no-writes', index: 1, appliesTo: 'Service shop/api', workloads: ['shop/api'], rule: 'to methods=[POST]', dryRun: false };
   const empty = {
     added: [], removed: [], changed: [], denyRulesAdded: [], denyRulesRemoved: [], mtlsChanged: [], egressHostsAdded: [], egressHostsRemoved: [],
   };

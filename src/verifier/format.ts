@@ -119,7 +119,7 @@ export function html(flows: Flow[], title: string, denyRules: DenyRule[] = []): 
 </head><body>
 <h1>${esc(title)}</h1>
 <div class="graph">
-${svgGraph(flows)}
+${svgGraph(flows, denyRules)}
 </div>
 <h2>Who can reach what</h2>
 <table><tr><th>from</th><th>to</th><th>port</th><th>via</th><th>requests</th></tr>

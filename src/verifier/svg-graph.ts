@@ -6,7 +6,7 @@
  */
 import { requestText } from './http-text';
 import { POD_IP_BYPASS } from './parties';
-import { Flow } from './types';
+import { DenyRule, Flow } from './types';
 
 const FONT = 12;
 const LINE = 15;
@@ -23,6 +23,8 @@ interface Node {
   readonly group: string;
   readonly kind: NodeKind;
   rank: number;
+  /** The DENY rules that apply to it, as text. */
+  denies: string[];
   x: number;
   y: number;
   h: number;
@@ -55,8 +57,8 @@ function wrap(text: string, width = WRAP): string[] {
   return out.flatMap((l) => (l.length <= width ? [l] : l.match(new RegExp(`.{1,${width}}`, 'g'))!));
 }
 
-/** The flows as an SVG document (a string starting with `<svg`). */
-export function svgGraph(flows: Flow[]): string {
+/** The flows as an SVG document (a string starting with `<svg`); nodes that DENY rules apply to are marked. */
+export function svgGraph(flows: Flow[], denyRules: DenyRule[] = []): string {
   const nodes = new Map<string, Node>();
   const egressGateways = new Set(flows.filter((f) => f.via && !f.via.startsWith(POD_IP_BYPASS) && !f.to.includes('/')).map((f) => f.via!));
   const node = (id: string, asCaller: boolean): Node => {
@@ -65,7 +67,7 @@ export function svgGraph(flows: Flow[]): string {
       const external = !id.includes('/');
       const kind: NodeKind = external ? (/^[\d.:]+$/.test(id) || id === 'kubelet' ? 'address' : 'host')
         : id.endsWith('/*') ? 'any' : egressGateways.has(id) ? 'egress' : 'workload';
-      n = { id, group: external ? (asCaller ? ' outside-in' : '~outside') : id.split('/')[0], kind, rank: 0, x: 0, y: 0, h: 0, out: [], in: [] };
+      n = { id, group: external ? (asCaller ? ' outside-in' : '~outside') : id.split('/')[0], kind, rank: 0, denies: [], x: 0, y: 0, h: 0, out: [], in: [] };
       nodes.set(id, n);
     }
     return n;
@@ -100,6 +102,9 @@ export function svgGraph(flows: Flow[]): string {
     const full: Edge = { ...e, lines: e.lines.flatMap((l) => wrap(l)) };
     e.from.out.push(full);
     e.to.in.push(full);
+  }
+  for (const d of denyRules) {
+    for (const w of d.workloads) nodes.get(w)?.denies.push(`${d.policy} rule ${d.index}${d.dryRun ? ' (dry-run)' : ''}: ${d.rule}`);
   }
   rank([...nodes.values()]);
   return draw([...nodes.values()]);
@@ -140,7 +145,7 @@ function draw(all: Node[]): string {
       const column = members.filter((n) => n.rank === r).sort((a, b) => a.id.localeCompare(b.id));
       for (const n of column) {
         const outLines = n.out.reduce((s, e) => s + Math.max(1, e.lines.length), 0);
-        n.h = Math.max(40, outLines * LINE + n.out.length * 10 + 14, n.in.length * 20 + 16);
+        n.h = Math.max(n.denies.length > 0 ? 58 : 40, outLines * LINE + n.out.length * 10 + 14, n.in.length * 20 + 16);
         n.x = x + PAD + i * (NODE_W + LABEL_W + CURVE_W);
         n.y = y;
         y += n.h + 22;
@@ -197,9 +202,11 @@ function draw(all: Node[]): string {
     const dash = n.kind === 'any' ? ' stroke-dasharray="4 3"' : '';
     const caption = { workload: '', any: 'any other pod', waypoint: 'waypoint', egress: 'egress gateway', host: 'external host', address: 'address' }[n.kind];
     const title = n.kind === 'any' ? '*' : short(n.id);
-    return `<g class="node" data-id="${esc(n.id)}" data-kind="${n.kind}"><rect x="${n.x}" y="${n.y}" width="${NODE_W}" height="${n.h}" rx="6" fill="${fill}" stroke="${stroke}" stroke-width="1.5"${dash}/>`
+    return `<g class="node" data-id="${esc(n.id)}" data-kind="${n.kind}"${n.denies.length > 0 ? ` data-deny="${n.denies.length}"` : ''}><rect x="${n.x}" y="${n.y}" width="${NODE_W}" height="${n.h}" rx="6" fill="${fill}" stroke="${stroke}" stroke-width="1.5"${dash}/>`
       + `<text x="${n.x + 10}" y="${n.y + 20}" font-weight="bold">${esc(title.length > 28 ? `${title.slice(0, 27)}…` : title)}</text>`
-      + (caption ? `<text x="${n.x + 10}" y="${n.y + 34}" font-size="${FONT - 2}" fill="#555">${caption}</text>` : '') + '</g>';
+      + (caption ? `<text x="${n.x + 10}" y="${n.y + 34}" font-size="${FONT - 2}" fill="#555">${caption}</text>` : '')
+      + (n.denies.length > 0 ? `<text class="deny" x="${n.x + 10}" y="${n.y + (caption ? 50 : 36)}" font-size="${FONT - 1}" font-weight="bold" fill="#c0392b">`
+        + `<title>${esc(n.denies.join('\n'))}</title>${n.denies.length} DENY rule${n.denies.length > 1 ? 's' : ''}</text>` : '') + '</g>';
   });
   const legendY = height + 20;
   const legend = [
@@ -212,10 +219,11 @@ function draw(all: Node[]): string {
     '<path d="M 0 48 L 40 48" stroke="#333" stroke-width="1.6" marker-end="url(#arrow)"/><text x="50" y="52">allowed</text>',
     '<path d="M 130 48 L 170 48" stroke="#1f5fa8" stroke-width="1.6" marker-end="url(#arrow)"/><text x="180" y="52">through a waypoint (HTTP rules apply there)</text>',
     '<path d="M 530 48 L 570 48" stroke="#c0392b" stroke-dasharray="6 4" stroke-width="1.6" marker-end="url(#arrow-red)"/><text x="580" y="52">pod IP, skipping a waypoint</text>',
-    '<text x="0" y="76">labels: port · methods paths [header: values] [claim name: values]; a label with only a port: any request</text></g>',
+    '<text x="0" y="76">labels: port · methods paths [header: values] [claim name: values]; a label with only a port: any request</text>',
+    '<text x="0" y="98" fill="#c0392b">red "N DENY rules": rules that refuse some of these requests apply to the workload (hover for them; listed below the graph)</text></g>',
   ].join('');
   const width = Math.max(x - LABEL_W - CURVE_W + PAD, 900);
-  const total = legendY + 90;
+  const total = legendY + 112;
   return `<svg xmlns="http://www.w3.org/2000/svg" class="perimeter-graph" width="${width}" height="${total}" viewBox="0 0 ${width} ${total}" `
     + `font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="${FONT}">`
     + '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" fill="#333"/></marker>'

@@ -146,6 +146,8 @@ export interface DenyRule {
   readonly index: number;
   /** What the policy applies to: its selector, its targetRefs, or every workload of its namespace (or the mesh). */
   readonly appliesTo: string;
+  /** The declared workloads (`namespace/name`) it applies to, and the hosts of a ServiceEntry it targets. */
+  readonly workloads: string[];
   /** The rule's from, to and when, e.g. `from principals=[…]; to methods=[POST] ports=[8443]`. */
   readonly rule: string;
   /** Whether the policy only logs (`istio.io/dry-run`). */
