@@ -79,6 +79,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'fast-check@^4.10.0',
     '@stryker-mutator/core@9.6.1',
     '@stryker-mutator/vitest-runner@9.6.1',
+    // browser tests drive Debian's chromium (`.ci/run` installs it): `npx playwright install` cannot download
+    'playwright-core@1.65.1',
   ],
 });
 

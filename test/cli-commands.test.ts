@@ -38,10 +38,11 @@ describe('mesh-perimeter CLI: usage and bad input', () => {
     expect(run(command)).toEqual({ code: 0, out: USAGE, err: '' });
   });
 
-  it('names every command and the shared options in the usage', () => {
-    expect(USAGE.split('\n').map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
-      'usage:', 'mesh-perimeter verify', 'mesh-perimeter explain', 'mesh-perimeter diff', 'mesh-perimeter graph', 'mesh-perimeter report', 'options: --ignore-kind',
-      'exit codes:', '',
+  it('names every command, help and version, the shared options, WORKLOAD, DIR and the exit codes in the usage', () => {
+    const heads = USAGE.split('\n').filter((l) => !l.startsWith('  ') || l.startsWith('  mesh-perimeter')).map((l) => l.trim().split(' ').slice(0, 2).join(' '));
+    expect(heads).toEqual([
+      'usage:', 'mesh-perimeter verify', 'mesh-perimeter explain', 'mesh-perimeter diff', 'mesh-perimeter graph', 'mesh-perimeter report',
+      'mesh-perimeter COMMAND', 'options: --ignore-kind', 'WORKLOAD: NAMESPACE/NAME,', 'DIR: folders', 'exit codes:', '',
     ]);
   });
 
@@ -153,16 +154,16 @@ describe('mesh-perimeter explain', () => {
 });
 
 describe('mesh-perimeter diff', () => {
-  const table = (...rows: string[]) => ['| from | to | port | via |', '| --- | --- | --- | --- |', ...rows].join('\n');
-  const reverse = '| production/backend-api | production/frontend | 8080 |  |';
-  const forward = '| production/frontend | production/backend-api | 8080 |  |';
+  const table = (...rows: string[]) => ['| from | to | port | via | requests |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  const reverse = '| production/backend-api | production/frontend | 8080 |  | any request |';
+  const forward = '| production/frontend | production/backend-api | 8080 |  | any request |';
 
   it.each([
-    ['a flow added', () => [hybrid(), folder({ 'a.yaml': yaml(widened()) })], '1 flow(s) added, 0 removed', ['**Added**', '', table(reverse), '']],
-    ['a flow removed', () => [folder({ 'a.yaml': yaml(widened()) }), hybrid()], '0 flow(s) added, 1 removed', ['**Removed**', '', table(reverse), '']],
+    ['a flow added', () => [hybrid(), folder({ 'a.yaml': yaml(widened()) })], '1 flow(s) added, 0 removed, 0 changed', ['**Added**', '', table(reverse), '']],
+    ['a flow removed', () => [folder({ 'a.yaml': yaml(widened()) }), hybrid()], '0 flow(s) added, 1 removed, 0 changed', ['**Removed**', '', table(reverse), '']],
     ['one added and one removed', () => [hybrid(), folder({ 'a.yaml': yaml(widened().filter((m: any) => m.metadata.name !== 'backend-api-allow')) })],
-      '1 flow(s) added, 1 removed', ['**Added**', '', table(reverse), '', '**Removed**', '', table(forward), '']],
-    ['no change', () => [hybrid(), hybrid()], '0 flow(s) added, 0 removed', ['No change in who can reach what.', '']],
+      '1 flow(s) added, 1 removed, 0 changed', ['**Added**', '', table(reverse), '', '**Removed**', '', table(forward), '']],
+    ['no change', () => [hybrid(), hybrid()], '0 flow(s) added, 0 removed, 0 changed', ['No change in who can reach what.', '']],
   ])('Markdown: %s', (_name, dirs, counts, body) => {
     expect(run('diff', ...dirs())).toEqual({ code: 0, err: '', out: [`### Perimeter changes: ${counts}`, '', ...body].join('\n') });
   });
@@ -174,9 +175,11 @@ describe('mesh-perimeter report', () => {
       '# Perimeter', '',
       'Verified: the manifests allow exactly the declared flows (2).', '',
       '## Who can reach what', '',
-      '| from | to | port | via |', '| --- | --- | --- | --- |',
-      '| production/frontend | production/backend-api | 8080 |  |',
-      '| production/backend-api | api.external.com | 443 | production/production-egress-gateway |', '',
+      '| from | to | port | via | requests |', '| --- | --- | --- | --- | --- |',
+      '| production/frontend | production/backend-api | 8080 |  | any request |',
+      '| production/backend-api | api.external.com | 443 | production/production-egress-gateway | any request |', '',
+      '## DENY rules', '',
+      '_no DENY rules_', '',
       '## Graph', '',
       '```mermaid', 'flowchart LR',
       '  subgraph n_ns_external["external"]', '    n_api_external_com["api.external.com"]', '  end',

@@ -82,10 +82,17 @@ describe('mesh-perimeter CLI', () => {
     const after = dirOf(Testing.synth(chart));
     const md = run('diff', before, after);
     expect(md.code).toBe(0);
-    expect(md.out).toContain('### Perimeter changes: 1 flow(s) added, 0 removed');
-    expect(md.out).toContain('| production/backend-api | production/frontend | 8080 |  |');
+    expect(md.out).toContain('### Perimeter changes: 1 flow(s) added, 0 removed, 0 changed');
+    expect(md.out).toContain('| production/backend-api | production/frontend | 8080 |  | any request |');
     expect(JSON.parse(run('diff', after, before, '--format', 'json').out)).toEqual({
-      added: [], removed: [{ from: 'production/backend-api', to: 'production/frontend', port: 8080 }],
+      added: [],
+      removed: [{ from: 'production/backend-api', to: 'production/frontend', port: 8080 }],
+      changed: [],
+      denyRulesAdded: [],
+      denyRulesRemoved: [],
+      mtlsChanged: [],
+      egressHostsAdded: [],
+      egressHostsRemoved: [],
     });
     expect(run('diff', before, before).out).toContain('No change in who can reach what.');
   });
@@ -94,7 +101,7 @@ describe('mesh-perimeter CLI', () => {
     const dir = hybrid();
     expect(run('graph', dir).out).toContain('n_production_frontend -->|8080| n_production_backend_api');
     expect(run('graph', dir, '--format', 'dot').out).toContain('"production/frontend" -> "production/backend-api" [label="8080"];');
-    expect(run('graph', dir, '--format', 'html').out).toContain('<td>production/frontend</td><td>production/backend-api</td><td>8080</td>');
+    expect(run('graph', dir, '--format', 'html').out).toContain('<td>production/frontend</td><td>production/backend-api</td><td>8080</td><td></td><td>any request</td>');
     expect(run('graph', dir, '--format', 'svg').code).toBe(2);
   });
 

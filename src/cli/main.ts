@@ -1,15 +1,6 @@
 /**
- * `mesh-perimeter`: verify, explain, diff and draw a perimeter from manifests on disk.
- *
- *   mesh-perimeter verify DIR...
- *   mesh-perimeter explain --from ns/workload --to ns/workload:port [--method M --path P] [--json] DIR...
- *   mesh-perimeter diff OLD_DIR NEW_DIR [--format markdown|json]
- *   mesh-perimeter graph DIR... [--format mermaid|dot|html]
- *   mesh-perimeter report DIR... [--title T] [--out FILE]
- *
- * Global options: --ignore-kind KIND or GROUP/KIND (repeatable), --trust-domain TD, --root-namespace NS.
- * Exit codes: 0 fine (explain: allowed), 1 disagreement or denied, 2 bad input (the message names the file,
- * the object, the field and what was expected), 3 internal error (a bug: never read as a verdict).
+ * `mesh-perimeter`: verify, explain, diff and draw a perimeter from manifests on disk (commands, options,
+ * name forms and exit codes: `USAGE` below). Exit 3 is an internal error: a bug, never read as a verdict.
  *
  * Input: files named on the command line must hold Kubernetes objects. Folders are walked for .yaml, .yml
  * and .json files; a walked file that holds no Kubernetes object (a kustomization's values, a JSON report,
@@ -20,30 +11,81 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { comparisonReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
+import { comparisonReport, denyRuleList, diffReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
 import { dispositionOf, expandLists, ManifestError, ManifestModel } from '../verifier/model';
-import { Flow, PerimeterVerifier, VerifierOptions } from '../verifier/perimeter-verifier';
+import { diffPerimeters } from '../verifier/perimeter-diff';
+import { PerimeterVerifier, VerifierOptions } from '../verifier/perimeter-verifier';
 
 interface Output {
   write(text: string): unknown;
 }
 
 class UsageError extends Error {}
+/** Input the CLI refuses without the usage (an unknown workload name): exit 2. */
+class InputError extends Error {}
+
+/** Each command: its synopsis and what it does. */
+const COMMANDS: Record<string, readonly [string, string]> = {
+  verify: ['verify DIR...', 'Checks what the manifests allow against the intents they declare (ConfigMap mesh-perimeter-intents),\n'
+    + 'or, without intents, that the mesh and kernel layers agree; and that every policy references something.'],
+  explain: ['explain --from WORKLOAD --to WORKLOAD:PORT|HOST:PORT [--method M] [--path P] [--header NAME=VALUE]... [--json] DIR...',
+    'Answers whether one connection (or HTTP request) gets through, hop by hop, naming the object that decides each hop.'],
+  diff: ['diff OLD_DIR NEW_DIR [--format markdown|json]',
+    'Compares two perimeters: flows added, removed, or whose HTTP conditions changed; DENY rules, mTLS modes and egress hosts.'],
+  graph: ['graph DIR... [--format mermaid|dot|html] [--title TITLE]',
+    'Draws who can reach what. html is a self-contained page: an SVG laid out by the CLI, with no script and no network access.'],
+  report: ['report DIR... [--title TITLE] [--out FILE]',
+    'Writes a Markdown report: the verdict, the flows with their HTTP conditions, the DENY rules, a Mermaid graph.'],
+};
+
+const OPTIONS = 'options: --ignore-kind KIND|GROUP/KIND (repeatable)  --trust-domain TD  --root-namespace NS';
+const WORKLOAD = `WORKLOAD: NAMESPACE/NAME, where NAME is a controller (Deployment, StatefulSet, ...) or Gateway, the pods' app or
+  app.kubernetes.io/name label, a Service (the workload it selects), or a cdk8s construct id (generated names
+  ...-NAME-<8 hex>); NAMESPACE/* is any undeclared pod of the namespace; --from also takes an IP address or kubelet.
+  A name the manifests do not declare, or that names several workloads, is refused (exit 2) with the close matches.`;
+const DIR = `DIR: folders or files of manifests. Folders are walked for .yaml, .yml and .json files; a walked file that holds no
+  Kubernetes object is skipped (and listed on stderr). Typed lists (List, PodList, ...) are expanded. Unknown kinds are
+  refused, unless --ignore-kind skips them.`;
+const EXIT_CODES = 'exit codes: 0 fine or allowed, 1 disagreement or denied, 2 bad input (the message names the file, the object\n'
+  + '  and the field), 3 internal error (please report)';
 
 /** The usage text printed for help and after a usage error. */
 export const USAGE = `usage:
-  mesh-perimeter verify DIR...
-  mesh-perimeter explain --from NS/WORKLOAD --to NS/WORKLOAD:PORT|HOST:PORT [--method M] [--path P] [--json] DIR...
-  mesh-perimeter diff OLD_DIR NEW_DIR [--format markdown|json]
-  mesh-perimeter graph DIR... [--format mermaid|dot|html]
-  mesh-perimeter report DIR... [--title TITLE] [--out FILE]
-options: --ignore-kind KIND|GROUP/KIND (repeatable)  --trust-domain TD  --root-namespace NS
-exit codes: 0 fine or allowed, 1 disagreement or denied, 2 bad input, 3 internal error (please report)`;
+${Object.values(COMMANDS).map(([synopsis]) => `  mesh-perimeter ${synopsis}`).join('\n')}
+  mesh-perimeter COMMAND --help | --version
+${OPTIONS}
+${WORKLOAD}
+${DIR}
+${EXIT_CODES}`;
+
+/** The help of one command. */
+export function commandUsage(command: string): string {
+  const [synopsis, what] = COMMANDS[command];
+  return [`usage: mesh-perimeter ${synopsis}`, what, OPTIONS, ...(command === 'explain' ? [WORKLOAD] : []), DIR, EXIT_CODES].join('\n');
+}
+
+/** The package version (package.json two folders up: src/cli/ or lib/cli/). */
+export function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Runs the CLI; returns the exit code. */
 export function main(argv: string[], out: Output = process.stdout, err: Output = process.stderr): number {
   try {
     const [command, ...rest] = argv;
+    if (command === '--version' || command === '-V' || command === 'version') {
+      out.write(`mesh-perimeter ${version()}\n`);
+      return 0;
+    }
+    const isCommand = (c: string | undefined): c is string => c !== undefined && Object.hasOwn(COMMANDS, c);
+    // `COMMAND --help` and `help COMMAND`
+    const helpFor = isCommand(command) && (rest.includes('--help') || rest.includes('-h')) ? command
+      : (command === 'help' || command === '--help') && isCommand(rest[0]) ? rest[0] : undefined;
+    if (helpFor) {
+      out.write(`${commandUsage(helpFor)}\n`);
+      return 0;
+    }
+    if (!isCommand(command) && ![undefined, 'help', '--help', '-h'].includes(command)) throw new UsageError(`unknown command "${command}"`);
     const args = parse(rest);
     const opts = { ...options(args), err };
     switch (command) {
@@ -52,13 +94,12 @@ export function main(argv: string[], out: Output = process.stdout, err: Output =
       case 'diff': return diff(args, opts, out);
       case 'graph': return graph(args, opts, out);
       case 'report': return report(args, opts, out);
-      case undefined: case 'help': case '--help': case '-h':
+      default:
         out.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
-      default: throw new UsageError(`unknown command "${command}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ManifestError) {
+    if (e instanceof UsageError || e instanceof ManifestError || e instanceof InputError) {
       err.write(`mesh-perimeter: ${e.message}\n${e instanceof UsageError ? `${USAGE}\n` : ''}`);
       return 2;
     }
@@ -80,7 +121,7 @@ interface Args {
 }
 
 const BOOLEAN_FLAGS = new Set(['json']);
-const VALUE_FLAGS = new Set(['from', 'to', 'method', 'path', 'format', 'title', 'out', 'ignore-kind', 'trust-domain', 'root-namespace']);
+const VALUE_FLAGS = new Set(['from', 'to', 'method', 'path', 'header', 'format', 'title', 'out', 'ignore-kind', 'trust-domain', 'root-namespace']);
 
 function parse(argv: string[]): Args {
   const positional: string[] = [];
@@ -225,36 +266,55 @@ function explain(a: Args, opts: LoadOptions, out: Output): number {
   if (!m) throw new UsageError(`--to ${to}: expected NS/WORKLOAD:PORT or HOST:PORT`);
   const port = Number(m[2]);
   if (port < 1 || port > 65535) throw new UsageError(`--to ${to}: port must be 1-65535`);
+  const headers: Record<string, string> = {};
+  for (const h of a.flags.get('header') ?? []) {
+    const eq = h.indexOf('=');
+    if (eq < 1) throw new UsageError(`--header ${h}: expected NAME=VALUE`);
+    headers[h.slice(0, eq).trim().toLowerCase()] = h.slice(eq + 1);
+  }
   const v = load(a.positional, opts);
-  const request = { method: flag(a, 'method'), path: flag(a, 'path') };
-  const verdict = v.check(from, m[1], port, request);
+  const request = { method: flag(a, 'method'), path: flag(a, 'path'), ...(Object.keys(headers).length > 0 ? { headers } : {}) };
+  const verdict = v.check(resolve(v, '--from', from), resolve(v, '--to', m[1]), port, request);
   if (a.flags.has('json')) {
-    out.write(`${JSON.stringify({ ...verdict, ...(request.method ? { method: request.method } : {}), ...(request.path ? { path: request.path } : {}) }, undefined, 2)}\n`);
+    out.write(`${JSON.stringify({
+      ...verdict,
+      ...(request.method ? { method: request.method } : {}),
+      ...(request.path ? { path: request.path } : {}),
+      ...(request.headers ? { headers } : {}),
+    }, undefined, 2)}\n`);
   } else {
-    out.write(`${formatVerdict(verdict, [request.method, request.path].filter(Boolean).join(' '))}\n`);
+    const shown = [request.method, request.path, ...Object.entries(headers).map(([k, x]) => `${k}: ${x}`)].filter(Boolean).join(' ');
+    out.write(`${formatVerdict(verdict, shown)}\n`);
   }
   return verdict.allowed ? 0 : 1;
 }
 
+/** The one party a name stands for; an unknown or ambiguous name is refused (exit 2), never answered for an assumed pod. */
+function resolve(v: PerimeterVerifier, option: string, name: string): string {
+  const r = v.resolve(name);
+  if (r.matches.length === 1) return r.matches[0];
+  if (r.matches.length > 1) throw new InputError(`${option} ${name} names ${r.matches.length} workloads (${r.matches.join(', ')}): name one of them`);
+  if (!name.includes('/')) throw new InputError(`${option} ${name}: expected NAMESPACE/NAME, NAMESPACE/*, an IP address, kubelet or a host name`);
+  const close = r.suggestions.length > 0 ? `; did you mean ${r.suggestions.join(', ')}?` : '';
+  throw new InputError(`${option} ${name}: no workload, app label, Service or construct id "${name.slice(name.indexOf('/') + 1)}" in namespace `
+    + `${name.slice(0, name.indexOf('/'))} of the manifests${close}`);
+}
+
 function diff(a: Args, opts: LoadOptions, out: Output): number {
   if (a.positional.length !== 2) throw new UsageError('diff needs OLD_DIR and NEW_DIR');
-  const key = (f: Flow) => `${f.from} -> ${f.to}:${f.port}${f.via ? ` via ${f.via}` : ''}`;
-  const before = new Map(load([a.positional[0]], opts).matrix().map((f) => [key(f), f]));
-  const after = new Map(load([a.positional[1]], opts).matrix().map((f) => [key(f), f]));
-  const added = [...after].filter(([k]) => !before.has(k)).map(([, f]) => f);
-  const removed = [...before].filter(([k]) => !after.has(k)).map(([, f]) => f);
   const format = flag(a, 'format') ?? 'markdown';
+  if (format !== 'json' && format !== 'markdown') throw new UsageError(`--format ${format}: expected markdown or json`);
+  const state = (dir: string) => {
+    const v = load([dir], opts);
+    return { flows: v.matrix(), ...v.policyView() };
+  };
+  const d = diffPerimeters(state(a.positional[0]), state(a.positional[1]));
   if (format === 'json') {
-    out.write(`${JSON.stringify({ added, removed }, undefined, 2)}\n`);
-  } else if (format === 'markdown') {
-    out.write([
-      `### Perimeter changes: ${added.length} flow(s) added, ${removed.length} removed`, '',
-      ...(added.length ? ['**Added**', '', flowTable(added), ''] : []),
-      ...(removed.length ? ['**Removed**', '', flowTable(removed), ''] : []),
-      ...(added.length + removed.length === 0 ? ['No change in who can reach what.', ''] : []),
-    ].join('\n'));
+    // null: any request
+    const changed = d.changed.map((c) => ({ ...c, before: c.before ?? null, after: c.after ?? null }));
+    out.write(`${JSON.stringify({ ...d, changed }, undefined, 2)}\n`);
   } else {
-    throw new UsageError(`--format ${format}: expected markdown or json`);
+    out.write(diffReport(d));
   }
   return 0;
 }
@@ -265,12 +325,12 @@ function graph(a: Args, opts: LoadOptions, out: Output): number {
   const flows = v.matrix();
   if (format === 'mermaid') out.write(`${mermaid(flows)}\n`);
   else if (format === 'dot') out.write(`${dot(flows)}\n`);
-  else if (format === 'html') out.write(html(flows, flag(a, 'title') ?? 'Perimeter'));
+  else if (format === 'html') out.write(html(flows, flag(a, 'title') ?? 'Perimeter', v.policyView().denyRules));
   else throw new UsageError(`--format ${format}: expected mermaid, dot or html`);
   return 0;
 }
 
-/** The Markdown report of a perimeter: verdict, flows, graph. */
+/** The Markdown report of a perimeter: verdict, flows with their HTTP conditions, DENY rules, graph. */
 export function perimeterReport(v: PerimeterVerifier, title: string): string {
   const flows = v.matrix();
   const c = v.compare();
@@ -281,6 +341,8 @@ export function perimeterReport(v: PerimeterVerifier, title: string): string {
     clean ? `Verified: the manifests allow exactly the declared flows (${flows.length}).` : comparisonReport(c, findings), '',
     '## Who can reach what', '',
     flowTable(flows), '',
+    '## DENY rules', '',
+    denyRuleList(v.policyView().denyRules), '',
     '## Graph', '',
     '```mermaid', mermaid(flows), '```', '',
   ].join('\n');

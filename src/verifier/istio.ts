@@ -1,5 +1,6 @@
 import { inCidr, matchSelector } from './kernel';
 import { Json, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
+import { AttributeCondition, HttpConditions } from './types';
 
 /** Where an AuthorizationPolicy is evaluated. */
 export type Enforcer = 'ztunnel' | 'waypoint' | 'proxy';
@@ -55,6 +56,58 @@ export function authorize(policies: PolicyObject[], ctx: RequestContext, enforce
     allowed: false,
     reason: `${where}: no rule of the applicable ALLOW policies (${allows.map(ref).join(', ')}) matches ${describe(ctx)}${droppedNote}${note}`,
   };
+}
+
+/**
+ * The HTTP conditions under which an HTTP-reading enforcement point (waypoint, sidecar, gateway) admits
+ * a connection: one entry per ALLOW rule that admits it with the request left open, and per operation of
+ * the rule that applies to the port; undefined when a request without conditions gets through (no ALLOW
+ * policy applies, or a rule that admits it sets no HTTP condition). Source, port and SNI conditions are
+ * the flow's own and are left out.
+ */
+export function httpConditions(policies: PolicyObject[], ctx: RequestContext, dryRunEnforced = false): HttpConditions[] | undefined {
+  const allows = policies.filter((p) => (dryRunEnforced || !isDryRun(p)) && actionOf(p) === 'ALLOW');
+  const out: HttpConditions[] = [];
+  for (const p of allows) {
+    (p.spec.rules ?? []).forEach((r: Json, i: number) => {
+      if (!ruleMatches(r, ctx, p, 'ALLOW')) return;
+      const sources: Json[] = r.from?.length ? r.from.map((f: Json) => f.source ?? {}).filter((s: Json) => sourceMatches(s, ctx, p, true)) : [{}];
+      const operations: Json[] = r.to?.length ? r.to.map((t: Json) => t.operation ?? {}).filter((o: Json) => operationMatches(o, ctx, true)) : [{}];
+      const when = (prefix: RegExp) => (r.when ?? []).flatMap((w: Json): AttributeCondition[] => {
+        const m = prefix.exec(w.key);
+        return m ? [{ key: m[1] ?? w.key, ...(w.values ? { values: w.values } : {}), ...(w.notValues ? { notValues: w.notValues } : {}) }] : [];
+      });
+      const headers = when(/^request\.headers\[(.+)\]$/).map((h: AttributeCondition) => ({ ...h, key: h.key.toLowerCase() }));
+      const claims = when(/^request\.auth\.claims\[(.+)\]$/);
+      const other = when(/^(request\.(?!headers\[|auth\.claims\[).*)$/);
+      for (const s of sources) {
+        for (const o of operations) {
+          const c: HttpConditions = {
+            rule: `${ref(p)} rule ${i}`,
+            ...pick({
+              methods: o.methods,
+              notMethods: o.notMethods,
+              paths: o.paths,
+              notPaths: o.notPaths,
+              requestPrincipals: s.requestPrincipals,
+              notRequestPrincipals: s.notRequestPrincipals,
+              headers,
+              claims,
+              when: other,
+            }),
+          };
+          out.push(c);
+        }
+      }
+    });
+  }
+  // a rule that admits it without conditions admits any request
+  return out.length === 0 || out.some((c) => Object.keys(c).length === 1) ? undefined : out;
+}
+
+/** The non-empty lists of an object. */
+function pick<T extends Record<string, unknown[] | undefined>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => Array.isArray(v) && v.length > 0)) as Partial<T>;
 }
 
 /** Go's `strconv.ParseBool` true values, as istio reads boolean labels and annotations. */

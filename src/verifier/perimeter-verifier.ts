@@ -5,13 +5,17 @@ import { findingsOf } from './findings';
 import { IntentsDocument } from './intents';
 import { IntentsComparison } from './intents-comparison';
 import {
-  authorize, AuthzVerdict, ingressUsesWaypoint, isDryRun, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor, waypointPolicies,
-  WaypointRoute, workloadWaypointFor,
+  authorize, AuthzVerdict, httpConditions, ingressUsesWaypoint, isDryRun, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor,
+  waypointPolicies, WaypointRoute, workloadWaypointFor,
 } from './istio';
 import { Endpoint, KernelEvaluator } from './kernel';
 import { Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
+import { resolveName } from './names';
 import { ANY_POD, KUBELET_PROBE_IP, POD_IP_BYPASS, WORLD_IP } from './parties';
-import { CheckOptions, Comparison, Disagreement, Finding, Flow, Hop, HopLayer, Verdict, VerifierOptions } from './types';
+import { policyViewOf } from './policy-view';
+import {
+  CheckOptions, Comparison, Disagreement, Finding, Flow, Hop, HopLayer, HttpConditions, NameResolution, PolicyView, Verdict, VerifierOptions,
+} from './types';
 
 export * from './intents';
 export * from './types';
@@ -76,6 +80,8 @@ export class PerimeterVerifier {
 
   private readonly dryRunEnforced: boolean;
   private scanned?: { flows: Flow[]; mismatches: Disagreement[] };
+  /** While the matrix is scanned: the HTTP conditions of the last HTTP-reading enforcement point a check passed. */
+  private httpSink?: { http?: HttpConditions[] };
 
   private constructor(manifests: Json[], options: VerifierOptions) {
     const probe = new ManifestModel([...manifests], { ignoreKinds: options.ignoreKinds });
@@ -96,8 +102,13 @@ export class PerimeterVerifier {
 
   /**
    * Whether `from` can reach `to` on `port`. `from` is `namespace/workload` (a controller name or an
-   * `app` label), an IP address, or `kubelet`; `to` is `namespace/workload` (the port is a container
-   * port, or a port of a Service that selects it) or an external host name.
+   * `app` label), `namespace/*` (an undeclared pod of the namespace), an IP address, or `kubelet`; `to`
+   * is `namespace/workload` (the port is a container port, or a port of a Service that selects it) or an
+   * external host name.
+   *
+   * Hypothetical parties are allowed: a `namespace/name` no manifest declares is answered for an assumed
+   * pod labelled `app=name` with service account `default` (the verdict's first hop, layer `model`, says
+   * so). To refuse names the manifests do not declare — as the CLI does — call `resolve()` first.
    */
   public check(from: string, to: string, port: number, options: CheckOptions = {}): Verdict {
     const src = this.party(from);
@@ -108,6 +119,17 @@ export class PerimeterVerifier {
     const notes = [src.note, dst.note].filter((n): n is string => !!n)
       .map((reason) => ({ layer: HopLayer.MODEL, from, to, port, allowed: true, reason }));
     return { allowed: hops.every((h) => h.allowed), from: src.name, to: dst.name, port, hops: [...notes, ...hops] };
+  }
+
+  /**
+   * What a name stands for: `namespace/NAME` where NAME is a controller name, an `app` (or
+   * `app.kubernetes.io/name`) label, a Service name (the workloads it selects) or a cdk8s construct id
+   * (generated names `…-NAME-<8 hex>`, and cdk8s-plus's `cdk8s.io/metadata.addr` pod label); an address,
+   * `kubelet`, an external host or `namespace/*` stand for themselves. Unknown names come with close
+   * declared names.
+   */
+  public resolve(name: string): NameResolution {
+    return resolveName(this.model, name);
   }
 
   /**
@@ -134,6 +156,11 @@ export class PerimeterVerifier {
       check: (from, to, port, options) => this.check(from, to, port, options),
       assume: (ref, labels) => this.assumedLabels.set(ref, labels),
     }).compare(declared, scan.flows);
+  }
+
+  /** What the policies say beyond the flows: every DENY rule, the mTLS mode of each workload port, the external hosts named. */
+  public policyView(): PolicyView {
+    return policyViewOf(this.model, [...this.externalHosts(true)].map((e) => `${e.host}:${e.port}`));
   }
 
   /** Objects that reference nothing (a selector, target or waypoint that does not exist). */
@@ -342,7 +369,19 @@ export class PerimeterVerifier {
   }
 
   private authorize(policies: PolicyObject[], ctx: RequestContext, enforcer: 'ztunnel' | 'waypoint' | 'proxy', where: string): AuthzVerdict {
-    return authorize(policies, ctx, enforcer, where, this.dryRunEnforced);
+    const verdict = authorize(policies, ctx, enforcer, where, this.dryRunEnforced);
+    if (this.httpSink && enforcer !== 'ztunnel' && verdict.allowed) this.httpSink.http = httpConditions(policies, ctx, this.dryRunEnforced);
+    return verdict;
+  }
+
+  /** A check, and the HTTP conditions under which it is allowed (see `Flow.http`). */
+  private checkWithHttp(from: string, to: string, port: number, options: CheckOptions = {}): [Verdict, HttpConditions[] | undefined] {
+    this.httpSink = {};
+    try {
+      return [this.check(from, to, port, options), this.httpSink.http];
+    } finally {
+      this.httpSink = undefined;
+    }
   }
 
   private policies(w: WorkloadInfo): PolicyObject[] {
@@ -365,7 +404,7 @@ export class PerimeterVerifier {
     const sources = [...apps.map((w) => w.id), ...namespaces.map((n) => `${n}/${ANY_POD}`), WORLD_IP];
     const index = this.sourceIndex(sources);
     const record = (from: string, to: string, port: number, pod = false) => {
-      const v = this.check(from, to, port);
+      const [v, http] = this.checkWithHttp(from, to, port);
       const waypoint = v.hops.find((h) => h.layer === HopLayer.WAYPOINT)?.to;
       // a mesh caller that dials the pod IP skips the Service's waypoint: only the ztunnel policies decide
       const direct = pod && waypoint && this.party(from).principal !== undefined ? this.check(from, to, port, { viaService: false }) : undefined;
@@ -373,7 +412,7 @@ export class PerimeterVerifier {
         flows.push({ from, to, port, via: `${POD_IP_BYPASS} ${waypoint}` });
       }
       if (v.allowed) {
-        flows.push({ from, to, port, ...(waypoint ? { via: waypoint } : {}) });
+        flows.push({ from, to, port, ...(waypoint ? { via: waypoint } : {}), ...(http ? { http } : {}) });
       } else if (v.hops.some((h) => h.allowed && h.reason.includes(': allowed by AuthorizationPolicy'))
         && v.hops.every((h) => h.allowed || h.layer === HopLayer.KERNEL) && this.party(from).principal !== undefined) {
         mismatches.push({ from, to, port, detail: `the mesh layer allows it, the kernel blocks it: ${v.hops.find((h) => !h.allowed)!.reason}` });
@@ -459,16 +498,19 @@ export class PerimeterVerifier {
   }
 
   /** External hosts the manifests or intents name: ServiceEntry hosts, Cilium toFQDNs names, declared egress. */
-  private externalHosts(): { host: string; port: number }[] {
+  private externalHosts(wildcards = false): { host: string; port: number }[] {
     const out = new Map<string, { host: string; port: number }>();
     const add = (host: string, port: number) => {
-      if (!host.includes('*')) out.set(`${host}:${port}`, { host, port });
+      if (wildcards || !host.includes('*')) out.set(`${host}:${port}`, { host, port });
     };
     for (const se of this.model.serviceEntries) for (const h of se.hosts) for (const p of se.ports) add(h, p.number);
     for (const p of this.model.ciliumPolicies) {
       for (const r of p.spec.egress ?? []) {
         const ports: number[] = (r.toPorts ?? []).flatMap((tp: Json) => (tp.ports ?? []).map((pp: Json) => Number(pp.port)));
-        for (const f of r.toFQDNs ?? []) if (f.matchName) ports.forEach((port) => add(f.matchName, port));
+        for (const f of r.toFQDNs ?? []) {
+          const name = f.matchName ?? (wildcards ? f.matchPattern : undefined);
+          if (name) ports.forEach((port) => add(name, port));
+        }
       }
     }
     for (const e of this.intents?.egress ?? []) add(e.host, e.port);

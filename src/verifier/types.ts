@@ -86,6 +86,92 @@ export interface Flow {
   readonly port: number;
   /** The waypoint it passes through, if any. */
   readonly via?: string;
+  /**
+   * The HTTP conditions under which it is allowed: one entry per ALLOW rule (and operation) of the
+   * enforcement point that reads HTTP (a waypoint, sidecar or gateway) that admits it; a request must meet
+   * one entry. DENY rules are not folded in (see `PolicyView.denyRules`).
+   * @default - any request (no HTTP condition)
+   */
+  readonly http?: HttpConditions[];
+}
+
+/** A condition on one request attribute: a header, a JWT claim, or another `when` key. */
+export interface AttributeCondition {
+  /** The header name (lower-case), the claim (`groups`, or `a][b` for nested claims), or the `when` key. */
+  readonly key: string;
+  /**
+   * Values one of which must match (Istio string match: exact, `prefix*`, `*suffix`, `*` for presence).
+   * @default - any
+   */
+  readonly values?: string[];
+  /**
+   * Values none of which may match.
+   * @default - none
+   */
+  readonly notValues?: string[];
+}
+
+/** The HTTP conditions of one ALLOW rule that admits a flow: a request must meet every one that is set. */
+export interface HttpConditions {
+  /** The rule: `namespace/policy rule N`. */
+  readonly rule: string;
+  /** @default - any method */
+  readonly methods?: string[];
+  /** @default - none */
+  readonly notMethods?: string[];
+  /** @default - any path */
+  readonly paths?: string[];
+  /** @default - none */
+  readonly notPaths?: string[];
+  /**
+   * Request principals (`issuer/subject` of a validated JWT).
+   * @default - any, or no JWT
+   */
+  readonly requestPrincipals?: string[];
+  /** @default - none */
+  readonly notRequestPrincipals?: string[];
+  /** @default - none */
+  readonly headers?: AttributeCondition[];
+  /** JWT claims (`request.auth.claims[...]`). @default - none */
+  readonly claims?: AttributeCondition[];
+  /** Other request conditions (`request.auth.audiences`, …). @default - none */
+  readonly when?: AttributeCondition[];
+}
+
+/** A DENY rule of an AuthorizationPolicy, as text. */
+export interface DenyRule {
+  /** `namespace/name` of the AuthorizationPolicy. */
+  readonly policy: string;
+  /** The rule's index in the policy. */
+  readonly index: number;
+  /** What the policy applies to: its selector, its targetRefs, or every workload of its namespace (or the mesh). */
+  readonly appliesTo: string;
+  /** The declared workloads (`namespace/name`) it applies to, and the hosts of a ServiceEntry it targets. */
+  readonly workloads: string[];
+  /** The rule's from, to and when, e.g. `from principals=[…]; to methods=[POST] ports=[8443]`. */
+  readonly rule: string;
+  /** Whether the policy only logs (`istio.io/dry-run`). */
+  readonly dryRun: boolean;
+}
+
+/** The mTLS mode plaintext meets on one port of a workload. */
+export interface MtlsSetting {
+  /** `namespace/name`. */
+  readonly workload: string;
+  /** Container port. */
+  readonly port: number;
+  /** `STRICT` or `PERMISSIVE` (DISABLE counts as PERMISSIVE). */
+  readonly mode: string;
+}
+
+/** What the policies say beyond the flows: DENY rules, mTLS modes, the external hosts the manifests name. */
+export interface PolicyView {
+  /** Every DENY rule, by policy and index. */
+  readonly denyRules: DenyRule[];
+  /** The mTLS mode of every port of every workload in the mesh. */
+  readonly mtls: MtlsSetting[];
+  /** `host:port` of every external host named by a ServiceEntry, a Cilium `toFQDNs` or a declared egress, sorted. */
+  readonly egressHosts: string[];
 }
 
 /** A difference between the declared intents and what the manifests allow. */
@@ -120,4 +206,20 @@ export interface Finding {
   /** `Kind namespace/name`. */
   readonly object: string;
   readonly message: string;
+}
+
+/** What a name given for a party (`namespace/NAME`, an address, a host) stands for in the manifests. */
+export interface NameResolution {
+  /**
+   * The parties (`namespace/name` of declared workloads, or the name itself for an address, `kubelet`, a
+   * host or `namespace/*`): one when the name resolves, several when it is ambiguous, none when unknown.
+   */
+  readonly matches: string[];
+  /**
+   * How the name matched (e.g. "Service shop/web selects it"), when it resolves to one party.
+   * @default - not resolved
+   */
+  readonly how?: string;
+  /** Declared names close to an unknown one (edit distance), best first. */
+  readonly suggestions: string[];
 }
