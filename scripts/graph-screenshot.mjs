@@ -3,7 +3,7 @@
 // Debian's headless chromium (network off) and the SVG saved as a PNG. Needs `npx projen compile` and
 // `npm run example` first; writes only the PNG named.
 //
-//   node scripts/graph-screenshot.mjs [examples/fintech/dist] [assets/fintech-graph.png]
+//   node scripts/graph-screenshot.mjs [examples/fintech/dist] [docs/fintech-graph.png]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const [dist = 'examples/fintech/dist', png = 'assets/fintech-graph.png'] = process.argv.slice(2);
+const [dist = 'examples/fintech/dist', png = 'docs/fintech-graph.png'] = process.argv.slice(2);
 const page = execFileSync('node', [join(root, 'bin/mesh-perimeter'), 'graph', dist, '--format', 'html'], { encoding: 'utf8' });
 const file = join(mkdtempSync(join(tmpdir(), 'mesh-perimeter-graph-')), 'graph.html');
 writeFileSync(file, page);

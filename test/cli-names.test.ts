@@ -15,8 +15,10 @@ import { commandUsage, USAGE } from '../src/cli/main';
 function shop(): any[] {
   const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
   const container = (port: number) => ({ image: 'x', portNumber: port, securityContext: { ensureNonRoot: false } });
-  const web = new kplus.Deployment(chart, 'web', { containers: [container(8080)] });
-  const api = new kplus.Deployment(chart, 'api-server', { containers: [container(8080)] });
+  // each workload its own service account: the perimeter refuses rules that name one of several sharing one
+  const account = (id: string) => new kplus.ServiceAccount(chart, `${id}-sa`);
+  const web = new kplus.Deployment(chart, 'web', { containers: [container(8080)], serviceAccount: account('web') });
+  const api = new kplus.Deployment(chart, 'api-server', { containers: [container(8080)], serviceAccount: account('api-server') });
   api.exposeViaService({ name: 'api' });
   new MeshNamespace(chart, 'ns', { name: 'shop' }).allow('web-to-api', { from: [Workload.fromDeployment(web).identity], to: Workload.fromDeployment(api), ports: [8080] });
   return Testing.synth(chart);
