@@ -130,6 +130,33 @@ project.addTask('example', {
 
 project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/', 'test/.generated/', '.stryker-tmp/', 'reports/');
 
+// ---- Upstream judges: istioctl, kube-apiserver + etcd, np-guard, built from the Go module proxy ----
+// The tools are built once per machine into ~/.cache/cdk8s-mesh-perimeter/tools/ and linked into .tools/bin/;
+// test/upstream/ runs them (skipped by plain `npm test` without the tools, never under CI).
+project.addTask('upstream:tools', {
+  description: 'Build istioctl, kube-apiserver, etcd and np-guard netpolicy from the Go module proxy (cached per version)',
+  exec: 'bash scripts/upstream/build-tools.sh',
+});
+const UPSTREAM_CHECKS: Record<string, [string, string]> = {
+  'conformance:istioctl': ['istioctl validate and istioctl analyze on every example and a sample of random perimeters', 'istioctl'],
+  'conformance:apiserver': ['kube-apiserver server-side dry-run of every synthesized object, and the JS CEL validator against it', 'kube-apiserver'],
+  'conformance:np-guard': ["np-guard netpolicy's connectivity against the verifier's kernel layer", 'np-guard'],
+};
+const conformance = project.addTask('conformance', {
+  description: 'Build the upstream tools, synthesize the examples, and run every upstream check',
+});
+conformance.spawn(project.tasks.tryFind('upstream:tools')!);
+conformance.spawn(project.tasks.tryFind('example')!);
+for (const [name, [description, file]] of Object.entries(UPSTREAM_CHECKS)) {
+  const task = project.addTask(name, {
+    description,
+    env: { MESH_PERIMETER_UPSTREAM: 'required' },
+    exec: `vitest run test/upstream/${file}.test.ts`,
+  });
+  conformance.spawn(task);
+}
+project.gitignore.exclude('.tools/');
+
 // ---- Benchmark (a script that prints numbers, not a test) and mutation testing (Stryker) ----
 project.addTask('bench', {
   description: 'Synthesize perimeters of 100 / 1,000 / 10,000 workloads and print time, memory, object counts and verifier timings',
@@ -141,6 +168,6 @@ project.addTask('mutation', {
   env: { FC_NUM_RUNS: '25', CRD_DIR: '$(cd .. && pwd)/shared/crds' },
   exec: 'stryker run',
 });
-project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', '.ci/', 'stryker.config.json', 'docs/', 'reports/');
+project.npmignore?.exclude('examples/', 'scripts/', '.tools/', 'test-reports/', 'vitest.config.mts', '.ci/', 'stryker.config.json', 'docs/', 'reports/');
 
 project.synth();
