@@ -12,6 +12,12 @@ export interface MicroserviceProps {
   readonly ports: number[];
   /** Service ports as [port, targetPort]; no Service when omitted. */
   readonly service?: [number, number][];
+  /**
+   * The protocol of the Service ports, for Istio's protocol selection: each port is named
+   * `<protocol>-<port>` (Kubernetes requires names once a Service has two ports; Istio reads the prefix).
+   * @default 'http'
+   */
+  readonly serviceProtocol?: string;
   /** @default `${name}:1.0.0` */
   readonly image?: string;
 }
@@ -43,7 +49,7 @@ export function microservice(scope: Construct, props: MicroserviceProps): Micros
   if (props.service) {
     service = new kplus.Service(scope, `${name}-svc`, {
       metadata: { name, namespace },
-      ports: props.service.map(([port, targetPort]) => ({ port, targetPort })),
+      ports: props.service.map(([port, targetPort]) => ({ port, targetPort, name: `${props.serviceProtocol ?? 'http'}-${port}` })),
     });
     service.selectLabel('app', name);
   }
