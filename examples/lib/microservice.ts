@@ -30,6 +30,7 @@ export interface Microservice {
 
 export function microservice(scope: Construct, props: MicroserviceProps): Microservice {
   const { namespace, name } = props;
+  const image = props.image ?? `${name}:1.0.0`;
   const serviceAccount = new kplus.ServiceAccount(scope, `${name}-sa`, {
     metadata: { name: props.serviceAccount ?? name, namespace },
   });
@@ -37,9 +38,10 @@ export function microservice(scope: Construct, props: MicroserviceProps): Micros
     metadata: { name, namespace },
     serviceAccount,
     select: false,
-    podMetadata: { labels: { app: name } },
+    // `app` and `version` are the labels Istio reads for a workload's canonical service name and revision
+    podMetadata: { labels: { app: name, version: imageTag(image) } },
     containers: [{
-      image: props.image ?? `${name}:1.0.0`,
+      image,
       ports: props.ports.map((number) => ({ number })),
       securityContext: { ensureNonRoot: false },
     }],
@@ -54,4 +56,10 @@ export function microservice(scope: Construct, props: MicroserviceProps): Micros
     service.selectLabel('app', name);
   }
   return { deployment, serviceAccount, service };
+}
+
+/** The tag of an image reference (`latest` when it has none). */
+function imageTag(image: string): string {
+  const tail = image.split('/').pop()!;
+  return tail.includes(':') ? tail.split(':').pop()! : 'latest';
 }
