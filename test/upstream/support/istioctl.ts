@@ -23,9 +23,21 @@ export function validate(istioctl: string, file: string): IstioctlMessage[] {
   return lines.map((text) => ({ command: 'validate', level: /^Error/i.test(text) ? 'Error' : level, code: 'validate', text }));
 }
 
-/** `istioctl analyze --use-kube=false -A FILE`: every message, Info and up. */
+/** `istioctl analyze --use-kube=false -A FILE`: the analyzers that need no cluster, every message Info and up. */
 export function analyze(istioctl: string, file: string): IstioctlMessage[] {
-  const r = spawnSync(istioctl, ['analyze', '--use-kube=false', '--all-namespaces', '--output', 'json', '--output-threshold', 'Info', '--timeout', '120s', file],
+  return runAnalyze(istioctl, ['--use-kube=false', file]);
+}
+
+/**
+ * `istioctl analyze -A` against a live API server (the kubeconfig's): every analyzer, including the
+ * ones that need Namespaces, Pods and Services (authorization, injection and ambient checks).
+ */
+export function analyzeLive(istioctl: string, kubeconfig: string): IstioctlMessage[] {
+  return runAnalyze(istioctl, ['--kubeconfig', kubeconfig]);
+}
+
+function runAnalyze(istioctl: string, args: string[]): IstioctlMessage[] {
+  const r = spawnSync(istioctl, ['analyze', '--all-namespaces', '--output', 'json', '--output-threshold', 'Info', '--timeout', '120s', ...args],
     { encoding: 'utf8' });
   let messages: any[];
   try {

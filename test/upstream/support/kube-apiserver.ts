@@ -91,6 +91,24 @@ export class KubeApiServer {
     return { code: res.code, message: res.message, fields: (res.body?.details?.causes ?? []).map((c: any) => c.field).filter((f: any) => f) };
   }
 
+  /** Server-side apply of `obj`, stored for real (for tools that read a live cluster, like istioctl analyze). */
+  public async apply(obj: any): Promise<ServerAnswer> {
+    const path = `${await this.collection(obj)}/${obj.metadata.name}`;
+    const res = await this.call('PATCH', `${path}?fieldManager=mesh-perimeter-conformance&fieldValidation=Strict&force=true`, obj, 'application/apply-patch+yaml');
+    return { code: res.code, message: res.message, fields: [] };
+  }
+
+  /** Writes a kubeconfig for this server (its token; the self-signed certificate is not verified) and returns its path. */
+  public kubeconfig(path: string): string {
+    writeFileSync(path, YAML.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'judge',
+      'clusters': [{ name: 'judge', cluster: { 'server': this.url, 'insecure-skip-tls-verify': true } }],
+      'users': [{ name: 'judge', user: { token: this.token } }],
+      'contexts': [{ name: 'judge', context: { cluster: 'judge', user: 'judge' } }],
+    }));
+    return path;
+  }
+
   /** Stops the apiserver, then etcd. */
   public async stop(): Promise<void> {
     this.agent.destroy();
