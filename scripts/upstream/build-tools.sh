@@ -16,18 +16,18 @@ mkdir -p .tools/bin "$cache"
 # this proxy serves, so a fresh `go mod tidy` of the netpolicy wrapper needs GONOSUMDB for it).
 export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
 
-# build TOOL MODULE PACKAGE: the binary of PACKAGE, at the version of MODULE in scripts/upstream/TOOL/go.mod
+# build TOOL MODULE PACKAGE [LDFLAGS]: the binary of PACKAGE, at the version of MODULE in scripts/upstream/TOOL/go.mod
 build() {
-  local tool=$1 module=$2 package=$3
+  local tool=$1 module=$2 package=$3 ldflags=${4:-}
   local dir=scripts/upstream/$tool
   local version hash out start
   version=$(awk -v m="$module" '$1 == m { print $2 } $1 == "require" && $2 == m { print $3 }' "$dir/go.mod" | head -1)
-  hash=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-12)
+  hash=$( (cat "$dir/go.mod" "$dir/go.sum"; echo "$ldflags") | sha256sum | cut -c1-12)
   out=$cache/$tool-$version-$hash
   if [ ! -x "$out/$tool" ]; then
     echo "build-tools: building $tool $version (cold: minutes; cached in $out)"
     start=$(date +%s)
-    (cd "$dir" && go build -o "$out/$tool.partial" "$package")
+    (cd "$dir" && go build -ldflags="$ldflags" -o "$out/$tool.partial" "$package")
     mv "$out/$tool.partial" "$out/$tool"
     echo "build-tools: $tool built in $(($(date +%s) - start)) s"
   fi
@@ -36,7 +36,11 @@ build() {
   echo "build-tools: $tool $version -> .tools/bin/$tool"
 }
 
+started=$(date +%s)
 build netpolicy github.com/np-guard/netpol-analyzer github.com/np-guard/netpol-analyzer/cmd/netpolicy
 build etcd go.etcd.io/etcd/server/v3 .
-build kube-apiserver k8s.io/kubernetes k8s.io/kubernetes/cmd/kube-apiserver
 build istioctl istio.io/istio istio.io/istio/istioctl/cmd/istioctl
+# kube-apiserver reports the release it was built from (what `make` would stamp from git)
+build kube-apiserver k8s.io/kubernetes k8s.io/kubernetes/cmd/kube-apiserver \
+  "-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
+echo "build-tools: all tools ready in $(($(date +%s) - started)) s"
