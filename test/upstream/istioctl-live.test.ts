@@ -24,10 +24,12 @@ function podsOf(manifests: any[]): any[] {
     .map((m) => m.metadata.name));
   const proxy = { name: 'istio-proxy', image: 'istio/proxyv2' };
   const pod = (namespace: string, name: string, labels: Record<string, string>, spec: any) => ({
-    apiVersion: 'v1', kind: 'Pod',
+    apiVersion: 'v1',
+    kind: 'Pod',
     metadata: { name, namespace, labels, ...(ambient.has(namespace) ? { annotations: { 'ambient.istio.io/redirection': 'enabled' } } : {}) },
     // in a sidecar namespace the injection webhook adds the proxy container
-    spec: sidecar.has(namespace) && !spec.containers.some((c: any) => c.name === proxy.name) ? { ...spec, containers: [...spec.containers, proxy] } : spec,
+    spec: sidecar.has(namespace) && !spec.containers.some((c: any) => c.name === proxy.name)
+      ? { ...spec, containers: [...spec.containers, proxy] } : spec,
   });
   const workloads = manifests.filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet')
     .map((w) => pod(w.metadata.namespace, `${w.metadata.name}-0`, w.spec.template.metadata?.labels ?? {}, w.spec.template.spec));
@@ -83,7 +85,9 @@ describeWithTools(`istioctl analyze against a live kube-apiserver (${toolVersion
   it('reports what it should: an AuthorizationPolicy that selects no pod (IST0127)', async () => {
     const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { 'istio.io/dataplane-mode': 'ambient' } } };
     const policy = {
-      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'nobody', namespace: 'shop' },
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'nobody', namespace: 'shop' },
       spec: { selector: { matchLabels: { app: 'nobody' } }, action: 'ALLOW', rules: [{ from: [{ source: { principals: ['cluster.local/ns/shop/sa/x'] } }] }] },
     };
     expect((await analyzeOnServer({ name: 'control', manifests: [ns, policy] })).join('\n')).toMatch(/IST0127: No matching workloads.*app=nobody/);

@@ -62,7 +62,12 @@ export class KubeApiServer {
   private readonly agent = new Agent({ rejectUnauthorized: false, keepAlive: true });
   private readonly resources = new Map<string, { plural: string; namespaced: boolean }>();
 
-  private constructor(private readonly url: string, private readonly token: string, private readonly processes: ChildProcess[], public readonly logs: string) {}
+  private constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly processes: ChildProcess[],
+    public readonly logs: string,
+  ) {}
 
   /** Installs every CRD in the YAML files under `dirs`, and waits until each one is established. */
   public async installCrds(dirs: string[]): Promise<string[]> {
@@ -72,10 +77,12 @@ export class KubeApiServer {
       const res = await this.call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
       if (res.code !== 201 && res.code !== 409) throw new Error(`CRD ${crd.metadata.name} not installed: ${res.code} ${res.message}`);
     }
-    for (const crd of crds) await this.until(`CRD ${crd.metadata.name} established`, async () => {
-      const res = await this.call('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
-      return (res.body?.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
-    });
+    for (const crd of crds) {
+      await this.until(`CRD ${crd.metadata.name} established`, async () => {
+        const res = await this.call('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`);
+        return (res.body?.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
+      });
+    }
     this.resources.clear();
     return crds.map((c) => c.metadata.name);
   }
@@ -101,7 +108,9 @@ export class KubeApiServer {
   /** Writes a kubeconfig for this server (its token; the self-signed certificate is not verified) and returns its path. */
   public kubeconfig(path: string): string {
     writeFileSync(path, YAML.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'judge',
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'current-context': 'judge',
       'clusters': [{ name: 'judge', cluster: { 'server': this.url, 'insecure-skip-tls-verify': true } }],
       'users': [{ name: 'judge', user: { token: this.token } }],
       'contexts': [{ name: 'judge', context: { cluster: 'judge', user: 'judge' } }],
@@ -153,7 +162,7 @@ export class KubeApiServer {
     const data = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
       const req = request(`${this.url}${path}`, {
-        method, agent: this.agent, headers: { 'Accept': 'application/json', 'Authorization': `Bearer ${this.token}`, ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}) },
+        method, agent: this.agent, headers: { Accept: 'application/json', Authorization: `Bearer ${this.token}`, ...(data ? { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(data) } : {}) },
       }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
