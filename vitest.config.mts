@@ -6,6 +6,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // the first test of a file pays for compiling what it imports: seconds on a loaded 2-core machine
+    testTimeout: 60_000,
     exclude: process.env.MESH_PERIMETER_UPSTREAM === 'gates' ? [...configDefaults.exclude, 'test/upstream/**'] : configDefaults.exclude,
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-reports/vitest.json' },

@@ -31,5 +31,5 @@ describe('README', () => {
     for (const kind of ['AuthorizationPolicy', 'Gateway', 'ServiceEntry', 'NetworkPolicy', 'PeerAuthentication']) expect(kinds).toContain(kind);
     const l7 = manifests.find((m: any) => m.kind === 'AuthorizationPolicy' && m.spec.targetRefs?.[0]?.kind === 'Service');
     expect(l7.spec.rules[0].to[0].operation).toMatchObject({ methods: ['GET'], paths: ['/v1/*'], ports: ['80'] });
-  }, 60_000); // it compiles the example with vite on first import: slow on a loaded 2-core machine
+  });
 });
