@@ -80,7 +80,9 @@ export const INVALID_OBJECTS: InvalidObject[] = [
   {
     title: 'Gateway with two listeners of one name (CEL)',
     object: {
-      apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: meta('dup-listener'),
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: meta('dup-listener'),
       spec: { gatewayClassName: 'istio-waypoint', listeners: [listener('mesh'), { ...listener('mesh'), port: 15009 }] },
     },
     field: 'spec.listeners',
