@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { CRD_FILES, crdSource } from '../support/crd-validator';
-import { exampleSets, ManifestSet, samplePerimeters, tempDir } from './support/corpus';
+import { exampleSets, ManifestSet, samplePerimeters } from './support/corpus';
 import { analyzeLive } from './support/istioctl';
 import { allowed, ISTIOCTL_ALLOWED } from './support/istioctl-allowed';
 import { KubeApiServer } from './support/kube-apiserver';
@@ -61,7 +61,7 @@ async function analyzeOnServer(set: ManifestSet): Promise<string[]> {
       const answer = await server.apply(obj);
       if (answer.code >= 300) problems.push(`${set.name}: apply ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name}: ${answer.code} ${answer.message}`);
     }
-    const kubeconfig = server.kubeconfig(join(tempDir('kubeconfig'), 'config'));
+    const kubeconfig = server.kubeconfig();
     return [...problems, ...analyzeLive(toolPath('istioctl')!, kubeconfig).filter((m) => {
       const entry = allowed(m);
       if (entry) seen.add(entry);

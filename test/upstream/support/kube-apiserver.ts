@@ -7,7 +7,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -54,8 +54,13 @@ export class KubeApiServer {
       // (NamespaceLifecycle validates nothing in the object itself)
       '--disable-admission-plugins=NamespaceLifecycle',
     ], join(logs, 'kube-apiserver.log'));
-    const server = new KubeApiServer(`https://127.0.0.1:${securePort}`, token, [apiserver, etcd], logs);
-    await server.waitReady();
+    const server = new KubeApiServer(`https://127.0.0.1:${securePort}`, token, [apiserver, etcd], dir);
+    try {
+      await server.waitReady();
+    } catch (e) {
+      await server.stop({ keepLogs: true });
+      throw e;
+    }
     return server;
   }
 
@@ -66,8 +71,13 @@ export class KubeApiServer {
     private readonly url: string,
     private readonly token: string,
     private readonly processes: ChildProcess[],
-    public readonly logs: string,
+    private readonly dir: string,
   ) {}
+
+  /** Where the apiserver and etcd write their logs. */
+  public get logs(): string {
+    return join(this.dir, 'logs');
+  }
 
   /** Installs every CRD in the YAML files under `dirs`, and waits until each one is established. */
   public async installCrds(dirs: string[]): Promise<string[]> {
@@ -106,7 +116,8 @@ export class KubeApiServer {
   }
 
   /** Writes a kubeconfig for this server (its token; the self-signed certificate is not verified) and returns its path. */
-  public kubeconfig(path: string): string {
+  public kubeconfig(): string {
+    const path = join(this.dir, 'kubeconfig');
     writeFileSync(path, YAML.stringify({
       'apiVersion': 'v1',
       'kind': 'Config',
@@ -118,13 +129,15 @@ export class KubeApiServer {
     return path;
   }
 
-  /** Stops the apiserver, then etcd. */
-  public async stop(): Promise<void> {
+  /** Stops the apiserver, then etcd, and removes their data (but for the logs, if asked). */
+  public async stop(options: { keepLogs?: boolean } = {}): Promise<void> {
     this.agent.destroy();
     for (const p of this.processes) {
       p.kill('SIGTERM');
       await new Promise((resolve) => (p.exitCode !== null ? resolve(undefined) : p.once('exit', resolve)));
     }
+    const gone = options.keepLogs ? readdirSync(this.dir).filter((e) => e !== 'logs').map((e) => join(this.dir, e)) : [this.dir];
+    for (const path of gone) rmSync(path, { recursive: true, force: true });
   }
 
   /** The URL path of the collection `obj` belongs to, from the server's discovery of its group and version. */

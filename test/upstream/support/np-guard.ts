@@ -9,7 +9,7 @@
  * names — np-guard's verdict is compared with the verifier's kernel evaluator (test/support/kernel-eval).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { KernelModel, Pod } from '../../support/kernel-eval';
@@ -124,6 +124,7 @@ export function runNetpolicy(netpolicy: string, dir: string, manifests: any[], s
   const objects = [...manifests.filter((m) => ['Namespace', 'Deployment', 'StatefulSet', 'NetworkPolicy'].includes(m.kind)), ...standIns];
   writeFileSync(join(dir, 'resources.yaml'), objects.map((o) => YAML.stringify(o)).join('---\n'));
   const out = execFileSync(netpolicy, ['list', '--dirpath', dir, '-o', 'json', '--quiet'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  rmSync(dir, { recursive: true, force: true });
   const conns: Connections = new Map();
   for (const c of JSON.parse(out) as { src: string; dst: string; conn: string }[]) conns.set(`${c.src} -> ${c.dst}`, c.conn);
   return conns;
