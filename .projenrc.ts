@@ -141,6 +141,33 @@ project.addTask('example', {
 
 project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/', 'test/.generated/', '.stryker-tmp/', 'reports/');
 
+// ---- Upstream judges: istioctl, kube-apiserver + etcd, np-guard, built from the Go module proxy ----
+// The tools are built once per machine into ~/.cache/cdk8s-mesh-perimeter/tools/ and linked into .tools/bin/;
+// test/upstream/ runs them (skipped by plain `npm test` without the tools, never under CI).
+project.addTask('upstream:tools', {
+  description: 'Build istioctl, kube-apiserver, etcd and np-guard netpolicy from the Go module proxy (cached per version)',
+  exec: 'bash scripts/upstream/build-tools.sh',
+});
+const UPSTREAM_CHECKS: Record<string, [string, string]> = {
+  'conformance:istioctl': ['istioctl validate and analyze (offline, and live against kube-apiserver) on every example and samples of random perimeters', 'istioctl'],
+  'conformance:apiserver': ['kube-apiserver server-side dry-run of every synthesized object, and the JS CEL validator against it', 'kube-apiserver'],
+  'conformance:np-guard': ["np-guard netpolicy's connectivity against the verifier's kernel layer", 'np-guard'],
+};
+const conformance = project.addTask('conformance', {
+  description: 'Build the upstream tools, synthesize the examples, and run every upstream check',
+});
+conformance.spawn(project.tasks.tryFind('upstream:tools')!);
+conformance.spawn(project.tasks.tryFind('example')!);
+for (const [name, [description, file]] of Object.entries(UPSTREAM_CHECKS)) {
+  const task = project.addTask(name, {
+    description,
+    env: { MESH_PERIMETER_UPSTREAM: 'required' },
+    exec: `vitest run test/upstream/${file}`,
+  });
+  conformance.spawn(task);
+}
+project.gitignore.exclude('.tools/');
+
 // ---- Benchmark (a script that prints numbers, not a test) and mutation testing (Stryker) ----
 project.addTask('bench', {
   description: 'Synthesize perimeters of 100 / 1,000 / 10,000 workloads and print time, memory, object counts and verifier timings',
@@ -154,7 +181,7 @@ project.addTask('mutation', {
 });
 // The package holds what users need: lib/, .jsii, bin/, README.md, API.md, LICENSE and docs/ (the README
 // links docs/performance.md); test/package.test.ts pins the file list with `npm pack --dry-run`.
-project.npmignore?.exclude('examples/', 'scripts/', 'test-reports/', 'vitest.config.mts', 'vitest.stryker.mts', '.ci/',
+project.npmignore?.exclude('examples/', 'scripts/', '.tools/', 'test-reports/', 'vitest.config.mts', 'vitest.stryker.mts', '.ci/',
   'stryker.config.json', 'reports/', '.tmp/', '.stryker-tmp/', 'test/.generated/');
 
 // ---- The README's Example as a user runs it: packed library, `cdk8s init typescript-app`, cdk8s-plus-33 and 30 ----

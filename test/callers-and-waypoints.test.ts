@@ -137,3 +137,23 @@ describe('a sidecar-mode caller of a waypoint-routed destination', () => {
     expect(() => Testing.synth(p.chart)).toThrow(/test\/mesh\/shop\/no-legacy: sa:legacy\/app \(legacy\/app\) runs in sidecar namespace "legacy": sidecars do not use waypoints, so this DENY, enforced by the waypoint of "shop\/api", would never apply to it/);
   });
 });
+
+describe('a gateway whose Gateway object lives elsewhere', () => {
+  it('applies the policies attached to that Gateway at its pods (the intents say which pods they are)', () => {
+    const chart = newChart();
+    const mesh = new MeshPerimeter(chart, 'mesh');
+    const shop = new MeshNamespace(mesh, 'shop');
+    deployApp(chart, { namespace: 'shop', name: 'web', ports: [8080] });
+    const edge = Workload.fromLabels('shop', { 'gateway.networking.k8s.io/gateway-name': 'edge' }, {
+      name: 'edge', serviceAccount: 'edge-istio', ports: [80], declaredElsewhere: true,
+    });
+    shop.allow('clients', { from: [Identity.outOfMeshCidrs(['0.0.0.0/0'])], to: edge, ports: [80] });
+    const out = synthValid(chart);
+    expect(out.some((m) => m.kind === 'Gateway' && m.metadata.name === 'edge')).toBe(false);
+    const v = PerimeterVerifier.fromManifests(out);
+    const fromMesh = v.check('shop/web', 'shop/edge', 80);
+    expect(fromMesh.allowed).toBe(false);
+    expect(fromMesh.hops.find((h) => !h.allowed)).toMatchObject({ layer: 'proxy', reason: expect.stringContaining('gateway shop/edge: no rule of the applicable ALLOW policies') });
+    expect(v.check('203.0.113.10', 'shop/edge', 80).allowed).toBe(true);
+  });
+});

@@ -76,7 +76,7 @@ describe('destination policies', () => {
     expect(rulesOf(out, 'db-allow')[0].from).toEqual([{ source: { ipBlocks: ['10.20.0.0/16'], notPrincipals: ['*'] } }]);
   });
 
-  it('needs no port-level PeerAuthentication for a gateway pod, which terminates plaintext itself', () => {
+  it('needs no port-level PeerAuthentication for a gateway pod, which terminates plaintext itself, and targets its Gateway by targetRefs', () => {
     // gateway pods are not captured by ztunnel, so only the kernel layer keeps mesh pods in the range out
     const { chart, ns, perimeter } = shop({ kernel: KernelFlavor.CILIUM });
     new KernelBackstop(perimeter, 'backstop');
@@ -84,7 +84,10 @@ describe('destination policies', () => {
     ns.allow('lan', { from: [Identity.outOfMeshCidrs(['0.0.0.0/0'])], to: gateway, ports: [8443] });
     const out = synthValid(chart);
     expect(names(out, 'PeerAuthentication')).toEqual(['default']);
-    expect(only(out, 'AuthorizationPolicy', 'ingress-allow', 'shop').spec.selector).toEqual({ matchLabels: { 'gateway.networking.k8s.io/gateway-name': 'ingress' } });
+    // and its policy attaches by targetRefs to the Gateway: Istio calls a selector on gateway pods ineffective (istioctl IST0166)
+    const spec = only(out, 'AuthorizationPolicy', 'ingress-allow', 'shop').spec;
+    expect(spec.selector).toBeUndefined();
+    expect(spec.targetRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'ingress' }]);
   });
 
   it('refuses out-of-mesh callers to a whole namespace, since port-level PERMISSIVE needs a workload selector', () => {

@@ -18,7 +18,7 @@ export class EbpfLab extends Chart {
     const demo = new MeshNamespace(perimeter, 'demo');
 
     const hello = microservice(this, { namespace: 'demo', name: 'hello-app', image: 'hello-db-app:latest', ports: [8000], service: [[8000, 8000]] });
-    const postgres = microservice(this, { namespace: 'demo', name: 'postgres', image: 'postgres:17', ports: [5432], service: [[5432, 5432]] });
+    const postgres = microservice(this, { namespace: 'demo', name: 'postgres', image: 'postgres:17', ports: [5432], service: [[5432, 5432]], serviceProtocol: 'tcp' });
     const worker = microservice(this, { namespace: 'demo', name: 'worker-app', ports: [8080] });
 
     // The ingress gateway: istiod deploys it as hello-gateway-istio, labelled with the Gateway's name.

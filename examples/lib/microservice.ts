@@ -12,6 +12,12 @@ export interface MicroserviceProps {
   readonly ports: number[];
   /** Service ports as [port, targetPort]; no Service when omitted. */
   readonly service?: [number, number][];
+  /**
+   * The protocol of the Service ports, for Istio's protocol selection: each port is named
+   * `<protocol>-<port>` (Kubernetes requires names once a Service has two ports; Istio reads the prefix).
+   * @default 'http'
+   */
+  readonly serviceProtocol?: string;
   /** @default `${name}:1.0.0` */
   readonly image?: string;
 }
@@ -24,6 +30,7 @@ export interface Microservice {
 
 export function microservice(scope: Construct, props: MicroserviceProps): Microservice {
   const { namespace, name } = props;
+  const image = props.image ?? `${name}:1.0.0`;
   const serviceAccount = new kplus.ServiceAccount(scope, `${name}-sa`, {
     metadata: { name: props.serviceAccount ?? name, namespace },
   });
@@ -31,9 +38,10 @@ export function microservice(scope: Construct, props: MicroserviceProps): Micros
     metadata: { name, namespace },
     serviceAccount,
     select: false,
-    podMetadata: { labels: { app: name } },
+    // `app` and `version` are the labels Istio reads for a workload's canonical service name and revision
+    podMetadata: { labels: { app: name, version: imageTag(image) } },
     containers: [{
-      image: props.image ?? `${name}:1.0.0`,
+      image,
       ports: props.ports.map((number) => ({ number })),
       securityContext: { ensureNonRoot: false },
     }],
@@ -43,9 +51,15 @@ export function microservice(scope: Construct, props: MicroserviceProps): Micros
   if (props.service) {
     service = new kplus.Service(scope, `${name}-svc`, {
       metadata: { name, namespace },
-      ports: props.service.map(([port, targetPort]) => ({ port, targetPort })),
+      ports: props.service.map(([port, targetPort]) => ({ port, targetPort, name: `${props.serviceProtocol ?? 'http'}-${port}` })),
     });
     service.selectLabel('app', name);
   }
   return { deployment, serviceAccount, service };
+}
+
+/** The tag of an image reference (`latest` when it has none). */
+function imageTag(image: string): string {
+  const tail = image.split('/').pop()!;
+  return tail.includes(':') ? tail.split(':').pop()! : 'latest';
 }

@@ -262,6 +262,9 @@ export class DestinationPolicies extends Construct {
         ? { targetRefs: [{ group: '', kind: 'Service', name: this.service.name }] }
         : { targetRefs: [{ group: GATEWAY_API_GROUP, kind: 'Gateway', name: this.waypoint!.name }] };
     }
+    // a Gateway API gateway's own proxy takes policy by targetRefs to its Gateway: Istio calls a selector on
+    // gateway pods ineffective (istioctl analyze IST0166 IneffectiveSelector)
+    if (isGateway(d)) return { targetRefs: [{ group: GATEWAY_API_GROUP, kind: 'Gateway', name: d.labels![GATEWAY_NAME_LABEL] }] };
     return d.labels ? { selector: { matchLabels: d.labels } } : {};
   }
 

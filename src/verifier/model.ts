@@ -12,6 +12,14 @@ export type Json = any;
 
 export type Dataplane = 'ambient' | 'sidecar' | 'none';
 
+/** The label istiod puts on the pods of a Gateway (ingress gateways and waypoints): the Gateway's name. */
+export const GATEWAY_NAME_LABEL = 'gateway.networking.k8s.io/gateway-name';
+
+/** The name of the Gateway whose pods a workload is. */
+export function gatewayName(w: WorkloadInfo): string {
+  return w.podLabels[GATEWAY_NAME_LABEL] ?? w.name;
+}
+
 export interface NamespaceInfo {
   readonly name: string;
   readonly labels: Record<string, string>;
@@ -253,11 +261,12 @@ export class ManifestModel {
         id: `${w.namespace}/${w.name}`,
         namespace: w.namespace,
         name: w.name,
-        kind: 'External',
+        // the pods of a Gateway created elsewhere run their own proxy, which applies policies attached to that Gateway
+        kind: w.labels[GATEWAY_NAME_LABEL] ? 'Gateway' : 'External',
         podLabels: w.labels,
         serviceAccount: w.serviceAccount,
         containerPorts: w.ports ?? [],
-        dataplane: w.labels['gateway.networking.k8s.io/gateway-name'] ? 'none' : this.namespace(w.namespace).dataplane,
+        dataplane: w.labels[GATEWAY_NAME_LABEL] ? 'none' : this.namespace(w.namespace).dataplane,
       });
     }
   }
@@ -408,7 +417,7 @@ function gatewayWorkload(g: PolicyObject, model: ManifestModel): WorkloadInfo {
     namespace,
     name: g.name,
     kind: waypoint ? 'Waypoint' : 'Gateway',
-    podLabels: { 'gateway.networking.k8s.io/gateway-name': g.name },
+    podLabels: { [GATEWAY_NAME_LABEL]: g.name },
     serviceAccount: waypoint ? g.name : `${g.name}-${g.spec.gatewayClassName}`,
     containerPorts: waypoint ? [15008] : (g.spec.listeners ?? []).map((l: Json) => l.port),
     // gateway and waypoint pods run their own proxy: not captured by ztunnel, but they speak HBONE

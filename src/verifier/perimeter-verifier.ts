@@ -9,7 +9,7 @@ import {
   waypointPolicies, WaypointRoute, workloadWaypointFor,
 } from './istio';
 import { Endpoint, KernelEvaluator } from './kernel';
-import { Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
+import { gatewayName, Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
 import { resolveName } from './names';
 import { ANY_POD, KUBELET_PROBE_IP, POD_IP_BYPASS, WORLD_IP } from './parties';
 import { policyViewOf } from './policy-view';
@@ -252,7 +252,7 @@ export class PerimeterVerifier {
 
     if (src.name === 'kubelet') return [...notes, this.kernelHop(src, dst, containerPort)];
     if (w.kind === 'Gateway' || w.kind === 'Waypoint') {
-      const policies = selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: w.name }]);
+      const policies = selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(w) }]);
       return [
         ...notes,
         this.kernelHop(src, dst, containerPort),
@@ -464,7 +464,7 @@ export class PerimeterVerifier {
   private enforcingPolicies(w: WorkloadInfo): [PolicyObject[], PolicyObject[]] {
     if (w.dataplane === 'none' && w.kind !== 'Gateway') return [[], []];
     const own = w.kind === 'Gateway'
-      ? selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: w.name }]) : this.policies(w);
+      ? selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(w) }]) : this.policies(w);
     const waypoints = this.model.servicesOf(w).flatMap((s) => {
       const wp = waypointFor(this.model, s).waypoint;
       return wp ? waypointPolicies(this.model, wp, { kind: 'Service', namespace: s.namespace, name: s.name }) : [];

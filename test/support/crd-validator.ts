@@ -59,7 +59,7 @@ const CRD_FALLBACK_MODELS: Record<string, ModelClass> = {
 };
 
 /** The CRD files read, relative to the CRD directory (Istio 1.30.3, Gateway API v1.6.1 standard, Cilium). */
-const CRD_FILES = ['istio/crd-all.gen.yaml', 'gateway-api/standard', 'cilium'];
+export const CRD_FILES = ['istio/crd-all.gen.yaml', 'gateway-api/standard', 'cilium'];
 
 interface CrdVersion {
   readonly schema: Json;

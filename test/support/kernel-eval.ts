@@ -18,22 +18,31 @@ export interface External {
 
 export type Endpoint = Pod | External;
 
+/** The objects the kernel layer reads: namespaces, policies, and the pod templates (their named container ports). */
+const KERNEL_KINDS = ['Namespace', 'NetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy',
+  'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Pod'];
+
 export class KernelModel {
+  private readonly model: ManifestModel;
   private readonly evaluator: KernelEvaluator;
 
   constructor(manifests: any[]) {
-    const relevant = manifests.filter((m) => ['Namespace', 'NetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy'].includes(m.kind));
-    this.evaluator = new KernelEvaluator(new ManifestModel(relevant));
+    this.model = new ManifestModel(manifests.filter((m) => KERNEL_KINDS.includes(m.kind)));
+    this.evaluator = new KernelEvaluator(this.model);
   }
 
   /** Whether a connection passes the egress side at `from` and the ingress side at `to`. */
   public allows(from: Pod | External, to: Pod | External, port: number, protocol: 'TCP' | 'UDP' = 'TCP'): boolean {
-    const [egress, ingress] = this.evaluator.evaluate(endpoint(from), endpoint(to), port, protocol);
+    const [egress, ingress] = this.evaluator.evaluate(this.endpoint(from), this.endpoint(to), port, protocol);
     return egress.allowed && ingress.allowed;
   }
-}
 
-function endpoint(e: Pod | External): KernelEndpoint {
-  if ('namespace' in e) return { kind: 'pod', namespace: e.namespace, labels: e.labels, name: `${e.namespace}/${JSON.stringify(e.labels)}` };
-  return { kind: 'external', ip: e.ip, host: e.host, sni: e.sni, name: e.host ?? e.ip };
+  /** A pod is named after the declared workload with exactly its labels, so its named ports resolve. */
+  private endpoint(e: Pod | External): KernelEndpoint {
+    if (!('namespace' in e)) return { kind: 'external', ip: e.ip, host: e.host, sni: e.sni, name: e.host ?? e.ip };
+    const same = (a: Record<string, string>, b: Record<string, string>) =>
+      Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+    const w = this.model.workloads.find((x) => x.namespace === e.namespace && same(x.podLabels, e.labels));
+    return { kind: 'pod', namespace: e.namespace, labels: e.labels, name: w?.id ?? `${e.namespace}/${JSON.stringify(e.labels)}` };
+  }
 }
