@@ -201,7 +201,7 @@ export class DestinationPolicies extends Construct {
       const sidecars = intent.sources.filter((s) => this.isSidecarCaller(s));
       if (sidecars.length === 0 || (intent.action === 'ALLOW' && !intent.http)) continue;
       const callers = sidecars.map((s) => s.text).join(', ');
-      const namespaces = [...new Set(sidecars.map((s) => s.namespace ?? this.sidecarNamespaces().join('", "')))].join('", "');
+      const namespaces = [...new Set(sidecars.map((s) => s.namespace ?? this.settings.graph.sidecarNamespaces.join('", "')))].join('", "');
       problems.push(intent.http
         ? conflict(intent.origin, `${callers} runs in sidecar namespace "${namespaces}": sidecars do not use waypoints, so the HTTP conditions of the rule to "${this.destination.key}" (enforced by its waypoint) would never apply to it`,
           `move namespace "${namespaces}" to ambient (dataplaneMode: DataplaneMode.AMBIENT), or drop the HTTP conditions (methods, paths, headers, claims, jwt) from the rule`).message
@@ -213,15 +213,11 @@ export class DestinationPolicies extends Construct {
 
   /** Whether a source's calls come from a sidecar (its namespace is a sidecar MeshNamespace, or any identity while one exists). */
   private isSidecarCaller(s: SourceIdentity): boolean {
-    if (s.kind === 'any') return this.sidecarNamespaces().length > 0;
+    if (s.kind === 'any') return this.settings.graph.sidecarNamespaces.length > 0;
     if (s.kind !== 'serviceAccount' && s.kind !== 'namespace') return false;
     // a federated identity arrives through the east-west gateway, not from a sidecar of this perimeter
     if (s.trustDomain !== undefined && s.trustDomain !== this.settings.trustDomain) return false;
-    return this.settings.graph.namespace(s.namespace!)?.sidecar ?? false;
-  }
-
-  private sidecarNamespaces(): string[] {
-    return this.settings.graph.namespaces.filter((n) => n.sidecar).map((n) => n.name);
+    return this.settings.graph.isSidecar(s.namespace);
   }
 
   /**
@@ -231,7 +227,7 @@ export class DestinationPolicies extends Construct {
   private directRules(): Rule[] {
     const rules = this.intents.filter((i) => i.action === 'ALLOW' && !isOutOfMesh(i)).flatMap((i) => {
       const sources = i.sources.filter((s) => this.isSidecarCaller(s)).flatMap((s): SourceIdentity[] => s.kind === 'any'
-        ? this.sidecarNamespaces().map((namespace) => ({ kind: 'namespace', namespace, text: `namespace ${namespace}` }))
+        ? this.settings.graph.sidecarNamespaces.map((namespace) => ({ kind: 'namespace', namespace, text: `namespace ${namespace}` }))
         : [s]);
       return sources.length > 0 ? [this.rule({ ...i, sources, http: undefined }, false)] : [];
     });

@@ -228,6 +228,16 @@ export class IntentGraph {
     return [...this.namespaceNodes.values()];
   }
 
+  /** Whether a managed namespace runs sidecars (its callers never use waypoints). */
+  public isSidecar(namespace: string | undefined): boolean {
+    return namespace !== undefined && (this.namespaceNodes.get(namespace)?.sidecar ?? false);
+  }
+
+  /** The managed namespaces that run sidecars, in declaration order. */
+  public get sidecarNamespaces(): string[] {
+    return this.namespaces.filter((n) => n.sidecar).map((n) => n.name);
+  }
+
   /**
    * The registered workload with the key of `node`, else `node` itself (not registered yet). Two
    * different selectors may not share a name in one namespace, since policies are named after workloads.

@@ -78,7 +78,7 @@ export class KernelPlan {
   private addIntent(intent: Intent): void {
     const d = intent.destination;
     const waypoint = this.graph.waypointOf(d.key);
-    const sidecar = this.graph.namespace(d.namespace)?.sidecar ?? false;
+    const sidecar = this.graph.isSidecar(d.namespace);
     // ambient hops arrive over HBONE on 15008; sidecars and gateways receive mTLS on the app ports
     const destPorts = (sidecar || isGateway(d)) ? [...intent.ports.map(TCP), HBONE] : [HBONE];
 
@@ -106,21 +106,20 @@ export class KernelPlan {
    * in sidecar namespaces, which never use waypoints (istio `xds/endpoints/endpoint_builder.go`).
    */
   private paths(source: SourceIdentity, waypoint: boolean): { peers: Peer[]; groups: MutableGroup[]; direct: boolean }[] {
-    const sidecar = (ns: string | undefined) => ns !== undefined && (this.graph.namespace(ns)?.sidecar ?? false);
     if (!waypoint) return [{ peers: this.callerPeers(source), groups: this.callerGroups(source), direct: true }];
     if (source.kind === 'any') {
       // the ztunnel policy admits the perimeter's sidecar namespaces directly; everyone else goes through the waypoint
-      const sidecars = this.graph.namespaces.filter((n) => n.sidecar).map((n) => n.name);
+      const sidecars = this.graph.sidecarNamespaces;
       const groups = this.callerGroups(source);
       return [
-        { peers: this.callerPeers(source), groups: groups.filter((g) => !sidecar(g.namespace)), direct: false },
+        { peers: this.callerPeers(source), groups: groups.filter((g) => !this.graph.isSidecar(g.namespace)), direct: false },
         ...(sidecars.length > 0
-          ? [{ peers: sidecars.map((namespace): Peer => ({ kind: 'pods', namespace })), groups: groups.filter((g) => sidecar(g.namespace)), direct: true }]
+          ? [{ peers: sidecars.map((namespace): Peer => ({ kind: 'pods', namespace })), groups: groups.filter((g) => this.graph.isSidecar(g.namespace)), direct: true }]
           : []),
       ];
     }
     const local = source.kind === 'namespace' || source.trustDomain === this.settings.trustDomain;
-    return [{ peers: this.callerPeers(source), groups: this.callerGroups(source), direct: local && sidecar(source.namespace) }];
+    return [{ peers: this.callerPeers(source), groups: this.callerGroups(source), direct: local && this.graph.isSidecar(source.namespace) }];
   }
 
   private addEgress(egress: EgressIntent): void {
