@@ -201,7 +201,9 @@ export class DestinationPolicies extends Construct {
       const sidecars = intent.sources.filter((s) => this.isSidecarCaller(s));
       if (sidecars.length === 0 || (intent.action === 'ALLOW' && !intent.http)) continue;
       const callers = sidecars.map((s) => s.text).join(', ');
-      const namespaces = [...new Set(sidecars.map((s) => s.namespace ?? this.settings.graph.sidecarNamespaces.join('", "')))].join('", "');
+      // an "any identity" source stands for every sidecar namespace of the perimeter
+      const names = sidecars.flatMap((s) => (s.kind === 'any' ? this.settings.graph.sidecarNamespaces : [s.namespace!]));
+      const namespaces = [...new Set(names)].join('", "');
       problems.push(intent.http
         ? conflict(intent.origin, `${callers} runs in sidecar namespace "${namespaces}": sidecars do not use waypoints, so the HTTP conditions of the rule to "${this.destination.key}" (enforced by its waypoint) would never apply to it`,
           `move namespace "${namespaces}" to ambient (dataplaneMode: DataplaneMode.AMBIENT), or drop the HTTP conditions (methods, paths, headers, claims, jwt) from the rule`).message

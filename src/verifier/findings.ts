@@ -1,4 +1,4 @@
-import { waypointFor } from './istio';
+import { targetsOf, waypointFor } from './istio';
 import { matchSelector } from './kernel';
 import { Json, ManifestModel } from './model';
 import { Finding, FindingSeverity } from './types';
@@ -12,7 +12,7 @@ export function findingsOf(m: ManifestModel): Finding[] {
     if (p.spec.selector && !selects(p.namespace, p.spec.selector)) {
       out.push({ severity: FindingSeverity.ERROR, object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `selector ${JSON.stringify(p.spec.selector.matchLabels)} matches no workload` });
     }
-    for (const t of [...(p.spec.targetRefs ?? []), ...(p.spec.targetRef ? [p.spec.targetRef] : [])]) {
+    for (const t of targetsOf(p)) {
       const found = t.kind === 'Service' ? m.services.some((s) => s.namespace === p.namespace && s.name === t.name)
         : t.kind === 'ServiceEntry' ? m.serviceEntries.some((s) => s.namespace === p.namespace && s.name === t.name)
           : t.kind === 'Gateway' ? m.gateways.some((g) => g.namespace === p.namespace && g.name === t.name)

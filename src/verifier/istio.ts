@@ -35,7 +35,7 @@ const L4_WHEN = new Set(['source.ip', 'source.namespace', 'source.principal', 'd
  * only ALLOW and DENY reach it (istiod: "ztunnel does not support the X action"). Dry-run policies only log.
  */
 export function authorize(policies: PolicyObject[], ctx: RequestContext, enforcer: Enforcer, where: string, dryRunEnforced = false): AuthzVerdict {
-  const active = dryRunEnforced ? policies : policies.filter((p) => !isDryRun(p));
+  const active = enforced(policies, dryRunEnforced);
   const dryRun = policies.length - active.length;
   const note = dryRun > 0 ? ` (${dryRun} dry-run polic${dryRun === 1 ? 'y' : 'ies'} only log)` : '';
   const matches = (p: PolicyObject, r: Json, action: string) => enforcer === 'ztunnel'
@@ -66,7 +66,7 @@ export function authorize(policies: PolicyObject[], ctx: RequestContext, enforce
  * the flow's own and are left out.
  */
 export function httpConditions(policies: PolicyObject[], ctx: RequestContext, dryRunEnforced = false): HttpConditions[] | undefined {
-  const allows = policies.filter((p) => (dryRunEnforced || !isDryRun(p)) && actionOf(p) === 'ALLOW');
+  const allows = enforced(policies, dryRunEnforced).filter((p) => actionOf(p) === 'ALLOW');
   const out: HttpConditions[] = [];
   for (const p of allows) {
     (p.spec.rules ?? []).forEach((r: Json, i: number) => {
@@ -120,7 +120,12 @@ export function isDryRun(p: PolicyObject): boolean {
   return parseBool(p.annotations['istio.io/dry-run']);
 }
 
-function actionOf(p: PolicyObject): string {
+/** The policies that are enforced: all of them, or those not in dry-run. */
+export function enforced(policies: PolicyObject[], dryRunEnforced: boolean): PolicyObject[] {
+  return dryRunEnforced ? policies : policies.filter((p) => !isDryRun(p));
+}
+
+export function actionOf(p: PolicyObject): string {
   return p.spec.action ?? 'ALLOW';
 }
 
@@ -217,9 +222,7 @@ function ztunnelMatch(m: ZtunnelMatch, ctx: RequestContext, policy: PolicyObject
   const id = identityOf(ctx.principal);
   const field = <T>(positive: T[] | undefined, negative: T[] | undefined, test: (x: T) => boolean) =>
     (!positive?.length || positive.some(test)) && (!negative?.length || !negative.some(test));
-  // serviceAccounts compare namespace and name only, whatever the trust domain (ztunnel `ServiceAccountMatch`)
-  const saMatch = (x: string) => id !== undefined
-    && (x.includes('/') ? x === `${id.namespace}/${id.serviceAccount}` : id.namespace === policy.namespace && x === id.serviceAccount);
+  const saMatch = (x: string) => serviceAccountMatches(x, id, policy);
   const port = String(ctx.port);
   return field(m.principals, m.notPrincipals, (p) => ctx.principal !== undefined && stringMatch(p, ctx.principal))
     && field(m.namespaces, m.notNamespaces, (p) => stringMatch(p, id?.namespace ?? ''))
@@ -227,6 +230,15 @@ function ztunnelMatch(m: ZtunnelMatch, ctx: RequestContext, policy: PolicyObject
     && field(m.ips, m.notIps, (c) => ipMatch(c, ctx.ip))
     && field(m.ports, m.notPorts, (p) => String(p) === port)
     && (unknown || (!m.destinationIps?.length && !m.notDestinationIps?.length));
+}
+
+/**
+ * A `serviceAccounts` entry (`ns/sa`, or `sa` in the policy's namespace) against a caller's identity: namespace
+ * and name only, whatever the trust domain (istio `stringToServiceAccountMatch`, ztunnel `ServiceAccountMatch`).
+ */
+function serviceAccountMatches(entry: string, id: { namespace: string; serviceAccount: string } | undefined, policy: PolicyObject): boolean {
+  if (!id) return false;
+  return entry.includes('/') ? entry === `${id.namespace}/${id.serviceAccount}` : id.namespace === policy.namespace && entry === id.serviceAccount;
 }
 
 /** Namespace and service account of a principal `<td>/ns/<ns>/sa/<sa>`; undefined for plaintext. */
@@ -253,13 +265,11 @@ function ruleMatches(rule: Json | undefined, ctx: RequestContext, policy: Policy
 function sourceMatches(s: Json, ctx: RequestContext, policy: PolicyObject, unknown: boolean): boolean {
   const id = identityOf(ctx.principal);
   const ns = id?.namespace;
-  const sa = id?.serviceAccount;
   if (s.principals && !(ctx.principal !== undefined && s.principals.some((p: string) => stringMatch(p, ctx.principal!)))) return false;
   if (s.notPrincipals && s.notPrincipals.some((p: string) => ctx.principal !== undefined && stringMatch(p, ctx.principal))) return false;
   if (s.namespaces && !(ns !== undefined && s.namespaces.some((p: string) => stringMatch(p, ns)))) return false;
   if (s.notNamespaces && ns !== undefined && s.notNamespaces.some((p: string) => stringMatch(p, ns))) return false;
-  const qualified = ns && sa ? `${ns}/${sa}` : undefined;
-  const saMatch = (x: string) => qualified !== undefined && (x.includes('/') ? x === qualified : ns === policy.namespace && x === sa);
+  const saMatch = (x: string) => serviceAccountMatches(x, id, policy);
   if (s.serviceAccounts && !s.serviceAccounts.some(saMatch)) return false;
   if (s.notServiceAccounts && s.notServiceAccounts.some(saMatch)) return false;
   if (s.ipBlocks && !s.ipBlocks.some((c: string) => ipMatch(c, ctx.ip))) return false;
@@ -375,7 +385,8 @@ export function waypointPolicies(model: ManifestModel, waypoint: WorkloadInfo, t
     || (p.namespace === model.rootNamespace && sameTarget(t, { group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'istio-waypoint' }))));
 }
 
-function targetsOf(p: PolicyObject): Json[] {
+/** A policy's targets: `targetRefs`, and the older singular `targetRef`. */
+export function targetsOf(p: PolicyObject): Json[] {
   return [...(p.spec.targetRefs ?? []), ...(p.spec.targetRef ? [p.spec.targetRef] : [])];
 }
 

@@ -5,8 +5,8 @@ import { findingsOf } from './findings';
 import { IntentsDocument } from './intents';
 import { IntentsComparison } from './intents-comparison';
 import {
-  authorize, AuthzVerdict, httpConditions, ingressUsesWaypoint, isDryRun, mtlsMode, RequestContext, selectorPolicies, serviceEntryFor, waypointFor,
-  waypointPolicies, WaypointRoute, workloadWaypointFor,
+  actionOf, authorize, AuthzVerdict, enforced, httpConditions, ingressUsesWaypoint, mtlsMode, RequestContext, selectorPolicies,
+  serviceEntryFor, waypointFor, waypointPolicies, WaypointRoute, workloadWaypointFor,
 } from './istio';
 import { Endpoint, KernelEvaluator } from './kernel';
 import { gatewayName, Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
@@ -477,7 +477,7 @@ export class PerimeterVerifier {
    * could be admitted (no ALLOW policy applies, or a rule leaves the source open).
    */
   private candidates(policies: PolicyObject[], index: ReturnType<PerimeterVerifier['sourceIndex']>): string[] | undefined {
-    const allows = policies.filter((p) => (p.spec.action ?? 'ALLOW') === 'ALLOW' && (this.dryRunEnforced || !isDryRun(p)));
+    const allows = enforced(policies, this.dryRunEnforced).filter((p) => actionOf(p) === 'ALLOW');
     if (allows.length === 0) return undefined;
     const out = new Set<string>(index.plaintext);
     for (const p of allows) {

@@ -1,5 +1,5 @@
 /** What the policies say beyond the flows: DENY rules, mTLS modes, and the external hosts the manifests name. */
-import { isDryRun, mtlsMode } from './istio';
+import { isDryRun, mtlsMode, targetsOf } from './istio';
 import { matchSelector } from './kernel';
 import { Json, ManifestModel, PolicyObject } from './model';
 import { DenyRule, MtlsSetting, PolicyView } from './types';
@@ -16,7 +16,7 @@ export function policyViewOf(model: ManifestModel, egressHosts: string[]): Polic
 }
 
 function appliesTo(model: ManifestModel, p: PolicyObject): string {
-  const targets: Json[] = [...(p.spec.targetRefs ?? []), ...(p.spec.targetRef ? [p.spec.targetRef] : [])];
+  const targets = targetsOf(p);
   if (targets.length > 0) return targets.map((t) => `${t.kind} ${p.namespace}/${t.name}`).join(', ');
   const where = p.namespace === model.rootNamespace ? 'the mesh' : `namespace ${p.namespace}`;
   const labels = Object.entries(p.spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -25,7 +25,7 @@ function appliesTo(model: ManifestModel, p: PolicyObject): string {
 
 /** The workloads (and ServiceEntry hosts) a policy applies to. */
 function appliedTo(model: ManifestModel, p: PolicyObject): string[] {
-  const targets: Json[] = [...(p.spec.targetRefs ?? []), ...(p.spec.targetRef ? [p.spec.targetRef] : [])];
+  const targets = targetsOf(p);
   const apps = model.workloads.filter((w) => w.kind !== 'Waypoint' && (p.namespace === model.rootNamespace || w.namespace === p.namespace));
   const out = targets.length === 0 ? apps.filter((w) => !p.spec.selector || matchSelector(p.spec.selector, w.podLabels)).map((w) => w.id)
     : targets.flatMap((t) => {
