@@ -1,84 +1,58 @@
 #!/usr/bin/env node
-// Benchmark (`npm run bench`): perimeters of 100 / 1,000 / 10,000 workloads, ~5 intents each, across
-// 10 / 100 / 1,000 namespaces, with an egress host per namespace and HTTP rules in every tenth namespace.
-// Each measurement runs in its own process, so peak RSS is that measurement's. Prints a table; writes nothing.
+// Benchmark (`npm run bench`): the generated perimeter (scripts/perimeter-generator.mjs) at 1,000 /
+// 10,000 / 30,000 workloads. Each measurement runs in its own process, so peak RSS is that measurement's.
+// Prints every ratio of docs/performance.md, the growth exponents, and np-guard's `netpolicy list` side by
+// side with the verifier's matrix (when `npx projen upstream:tools` has built it). Writes nothing.
 //
-//   node scripts/bench.mjs [--sizes 100,1000,10000] [--matrix 1000,2000]
+//   node scripts/bench.mjs [--sizes 1000,10000,30000] [--matrix 1000,10000,30000] [--npguard 10000|0]
+//   node scripts/bench.mjs --gate     # CI: default synth at 1,000 workloads ≤ 2 × the ApiObject floor
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { buildPerimeter, PER_NAMESPACE } from './perimeter-generator.mjs';
 
 const require = createRequire(import.meta.url);
 const self = fileURLToPath(import.meta.url);
+const NETPOLICY = join(fileURLToPath(new URL('..', import.meta.url)), '.tools', 'bin', 'netpolicy');
 
-// ---- the perimeter generator ------------------------------------------------------------------------
-
-/** A small deterministic PRNG (mulberry32), so every run builds the same perimeter. */
-function rng(seed) {
-  return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Builds the perimeter of `size` workloads into a new App; returns the app. */
-function buildPerimeter(size, verifyOnSynth) {
-  const lib = require('../lib');
-  const { App, Chart } = require('cdk8s');
-  // (both modules are loaded before any measurement starts: see worker)
-  const app = new App({ outdir: join(tmpdir(), 'mesh-perimeter-bench-unused') });
-  const chart = new Chart(app, 'bench');
-  const perimeter = new lib.MeshPerimeter(chart, 'mesh', { verifyOnSynth });
-  new lib.KernelBackstop(perimeter, 'backstop');
-  const random = rng(7);
-  const perNamespace = 10;
-  const namespaces = size / perNamespace;
-  const workloads = [];
-  for (let i = 0; i < namespaces; i++) {
-    const l7 = i % 10 === 0;
-    const ns = new lib.MeshNamespace(perimeter, `ns-${i}`, l7 ? { waypoint: { useForNamespace: true } } : {});
-    for (let j = 0; j < perNamespace; j++) {
-      const name = `app-${i}-${j}`;
-      workloads.push({
-        ns, i, l7,
-        workload: lib.Workload.fromLabels(`ns-${i}`, { app: name }, {
-          serviceAccount: name, ports: [8080], serviceName: name, servicePorts: [{ port: 80, targetPort: 8080 }], declaredElsewhere: true,
-        }),
-      });
-    }
-    ns.egress('egress').allow({ from: [workloads[i * perNamespace].workload.identity], hosts: [lib.ExternalHost.tls(`api-${i}.example.com`)] });
-  }
-  // ~5 intents per workload: 3 callers from its namespace, 2 from others; HTTP rules in the L7 namespaces
-  workloads.forEach((d, k) => {
-    const base = d.i * perNamespace;
-    const callers = [1, 2, 3].map((o) => workloads[base + ((k - base + o) % perNamespace)]);
-    for (let c = 0; c < 2 && size > perNamespace; c++) {
-      let other;
-      do other = workloads[Math.floor(random() * size)]; while (other.i === d.i);
-      callers.push(other);
-    }
-    callers.forEach((caller, n) => d.ns.allow(`to-${k}-from-${n}`, {
-      from: [caller.workload.identity], to: d.workload, ports: [8080],
-      ...(d.l7 ? { methods: ['GET', 'POST'], paths: ['/api/*'] } : {}),
-    }));
-  });
-  return app;
-}
+/** Targets (docs/performance.md; issue "Fast by default"). */
+const GOALS = { verifyRatio: 1.5, synthRatio: 1.3, matrixAt30kMs: 15_000, rssAt30kMiB: 2048, gateRatio: 2 };
 
 // ---- measurements, each in a worker process -----------------------------------------------------------
 
 function measure(fn) {
   if (global.gc) global.gc();
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const result = fn();
   const ms = performance.now() - start;
-  return { ms, rssMb: process.resourceUsage().maxRSS / 1024, result };
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000, rssMb: process.resourceUsage().maxRSS / 1024, result };
+}
+
+function synthesize(size, verifyOnSynth) {
+  const lib = require('../lib');
+  const { App, Chart } = require('cdk8s');
+  const app = new App({ outdir: join(tmpdir(), 'mesh-perimeter-bench-unused') });
+  buildPerimeter(lib, new Chart(app, 'bench'), size, { verifyOnSynth });
+  return app.synthYaml();
+}
+
+/** The declared workloads of the synthesized documents (the intents ConfigMap), as pods np-guard can read. */
+function podsOf(docs) {
+  const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'mesh-perimeter-intents');
+  const packed = cm.binaryData?.['intents.json.gz'];
+  const intents = JSON.parse(packed ? gunzipSync(Buffer.from(packed, 'base64')).toString('utf8') : cm.data['intents.json']);
+  return intents.workloads.map((w) => ({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: { name: w.name, namespace: w.namespace, labels: w.labels },
+    spec: { serviceAccountName: w.serviceAccount, containers: [{ name: 'main', image: 'app', ports: w.ports.map((p) => ({ containerPort: p })) }] },
+  }));
 }
 
 function worker([mode, size, docsFile]) {
@@ -86,16 +60,13 @@ function worker([mode, size, docsFile]) {
   // load every module up front, so no measurement pays for module loading
   require('../lib');
   require('cdk8s');
-  require('yaml');
+  const YAML = require('yaml');
   let out;
   if (mode === 'library' || mode === 'library+verify') {
-    out = measure(() => buildPerimeter(n, mode === 'library+verify').synthYaml().length);
+    out = measure(() => synthesize(n, mode === 'library+verify').length);
   } else if (mode === 'docs') {
-    // the documents the library produces, for the floors below
-    const app = buildPerimeter(n, false);
-    const yaml = app.synthYaml();
-    const { parseAllDocuments } = require('yaml');
-    writeFileSync(docsFile, JSON.stringify(parseAllDocuments(yaml).map((d) => d.toJS())));
+    // the documents the library produces, for the floors and the verifier
+    writeFileSync(docsFile, JSON.stringify(YAML.parseAllDocuments(synthesize(n, false)).map((d) => d.toJS())));
     out = { ms: 0, rssMb: 0, result: 0 };
   } else if (mode === 'apiobject') {
     const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
@@ -108,7 +79,6 @@ function worker([mode, size, docsFile]) {
     });
   } else if (mode === 'raw') {
     const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
-    const YAML = require('yaml');
     out = measure(() => docs.map((d) => YAML.stringify(d)).join('---\n').length);
   } else if (mode === 'matrix') {
     const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
@@ -117,10 +87,17 @@ function worker([mode, size, docsFile]) {
     const verifier = load.result;
     const matrix = measure(() => verifier.matrix().length);
     const checks = 20;
+    const namespaces = n / PER_NAMESPACE;
     const check = measure(() => {
-      for (let i = 0; i < checks; i++) verifier.check(`ns-${i % (n / 10)}/app-${i % (n / 10)}-1`, `ns-${i % (n / 10)}/app-${i % (n / 10)}-0`, 8080);
+      for (let i = 0; i < checks; i++) verifier.check(`ns-${i % namespaces}/app-${i % namespaces}-1`, `ns-${i % namespaces}/app-${i % namespaces}-0`, 8080);
     });
-    out = { ms: matrix.ms, rssMb: matrix.rssMb, result: { flows: matrix.result, loadMs: load.ms, checkMs: check.ms / checks } };
+    out = { ms: load.ms + matrix.ms, rssMb: matrix.rssMb, result: { flows: matrix.result, loadMs: load.ms, matrixMs: matrix.ms, checkMs: check.ms / checks } };
+  } else if (mode === 'npguard-input') {
+    // np-guard's input: the kernel layer (Namespaces, NetworkPolicies) and a pod per declared workload
+    const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
+    const objects = [...docs.filter((d) => d.kind === 'Namespace' || d.kind === 'NetworkPolicy'), ...podsOf(docs)];
+    writeFileSync(join(size, 'resources.yaml'), objects.map((o) => YAML.stringify(o)).join('---\n'));
+    out = { ms: 0, rssMb: 0, result: objects.length };
   }
   process.stdout.write(JSON.stringify(out));
 }
@@ -132,53 +109,140 @@ function run(args) {
   return JSON.parse(text);
 }
 
+// ---- the report -----------------------------------------------------------------------------------
+
+const fmt = (n, d = 0, w = 9) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }).padStart(w);
+
+/** The least-squares slope of log(y) against log(x): y grows as x^slope. */
+function exponent(xs, ys) {
+  const lx = xs.map(Math.log);
+  const ly = ys.map(Math.log);
+  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
+  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
+  const num = lx.reduce((a, x, i) => a + (x - mx) * (ly[i] - my), 0);
+  const den = lx.reduce((a, x) => a + (x - mx) ** 2, 0);
+  return num / den;
+}
+
 function counts(docsFile) {
   const byKind = {};
   for (const d of JSON.parse(readFileSync(docsFile, 'utf8'))) byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
   return byKind;
 }
 
+function header() {
+  console.log(`cdk8s-mesh-perimeter benchmark — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${new Date().toISOString().slice(0, 10)}`);
+}
+
+/** CI: the default synthesis (verification on) at 1,000 workloads against the ApiObject floor, median of 3 pairs. */
+function gate(dir) {
+  const size = 1000;
+  const docs = join(dir, 'docs.json');
+  run(['docs', size, docs]);
+  const ratios = [];
+  for (let i = 0; i < 3; i++) {
+    const floor = run(['apiobject', size, docs]);
+    const verified = run(['library+verify', size]);
+    ratios.push(verified.ms / floor.ms);
+    console.log(`  pair ${i + 1}: ApiObject floor ${fmt(floor.ms, 0, 0)} ms, default synth ${fmt(verified.ms, 0, 0)} ms: ${verified.ms / floor.ms < 10 ? (verified.ms / floor.ms).toFixed(2) : '>10'} ×`);
+  }
+  const median = ratios.sort((a, b) => a - b)[1];
+  const ok = median <= GOALS.gateRatio;
+  console.log(`default synth (verifyOnSynth: true) at ${fmt(size, 0, 0)} workloads: ${median.toFixed(2)} × the ApiObject floor (median of 3; limit ${GOALS.gateRatio.toFixed(2)} ×): ${ok ? 'ok' : 'TOO SLOW'}`);
+  return ok ? 0 : 1;
+}
+
 function main(argv) {
   const opt = (name, fallback) => {
     const i = argv.indexOf(`--${name}`);
-    return (i >= 0 ? argv[i + 1] : fallback).split(',').map(Number);
+    return (i >= 0 ? argv[i + 1] : fallback).split(',').map(Number).filter((x) => x > 0);
   };
-  const sizes = opt('sizes', '100,1000,10000');
-  const matrixSizes = opt('matrix', '1000,2000');
   const dir = mkdtempSync(join(tmpdir(), 'mesh-perimeter-bench-'));
-  const fmt = (n, d = 0) => n.toFixed(d).padStart(9);
-  console.log(`cdk8s-mesh-perimeter benchmark — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
-  console.log('');
-  console.log('workloads  namespaces  objects   synth ms  peak MiB  ApiObject ms  raw ms  ×ApiObject  ×raw  synth+verify ms     AP     NP  AP−dest  NP−dest');
+  header();
   try {
+    if (argv.includes('--gate')) return gate(dir);
+    const sizes = opt('sizes', '1000,10000,30000');
+    const matrixSizes = opt('matrix', sizes.join(','));
+    const [npguardSize] = opt('npguard', '10000');
+    const rows = [];
+    console.log('');
+    console.log('workloads  objects  ApiObject ms    raw ms   synth ms  ×ApiObject  synth+verify ms  ×ApiObject  peak MiB (synth+verify)');
     for (const size of sizes) {
       const docs = join(dir, `docs-${size}.json`);
       run(['docs', size, docs]);
       const kinds = counts(docs);
-      const lib = run(['library', size]);
       const floor = run(['apiobject', size, docs]);
       const raw = run(['raw', size, docs]);
+      const lib = run(['library', size]);
       const verified = run(['library+verify', size]);
       const total = Object.values(kinds).reduce((a, b) => a + b, 0);
-      const namespaces = size / 10;
-      // what is left once every destination has its policy: it must grow with namespaces, not with edges
-      const apRest = kinds.AuthorizationPolicy - size;
-      const npRest = kinds.NetworkPolicy - size;
-      console.log(`${fmt(size)}  ${fmt(namespaces, 0).slice(-10)}  ${fmt(total)}  ${fmt(lib.ms)}  ${fmt(lib.rssMb)}  ${fmt(floor.ms).padStart(12)}  ${fmt(raw.ms).slice(-6)}  ${fmt(lib.ms / floor.ms, 2).slice(-10)}  ${fmt(lib.ms / raw.ms, 2).slice(-5)}  ${fmt(verified.ms).padStart(15)}  ${String(kinds.AuthorizationPolicy).padStart(5)}  ${String(kinds.NetworkPolicy).padStart(5)}  ${String(apRest).padStart(7)}  ${String(npRest).padStart(7)}  (${(apRest / namespaces).toFixed(1)} and ${(npRest / namespaces).toFixed(1)} per namespace)`);
-      console.log(`           by kind: ${Object.entries(kinds).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      rows.push({ size, floor, raw, lib, verified, kinds, total });
+      console.log(`${fmt(size)}  ${fmt(total, 0, 7)}  ${fmt(floor.ms, 0, 12)}  ${fmt(raw.ms, 0, 8)}  ${fmt(lib.ms)}  ${fmt(lib.ms / floor.ms, 2, 10)}  ${fmt(verified.ms, 0, 15)}  ${fmt(verified.ms / floor.ms, 2, 10)}  ${fmt(verified.rssMb)}`);
     }
+    const last = rows[rows.length - 1];
+    console.log(`           by kind at ${fmt(last.size, 0, 0)}: ${Object.entries(last.kinds).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    const apRest = last.kinds.AuthorizationPolicy - last.size;
+    const npRest = last.kinds.NetworkPolicy - last.size;
+    console.log(`           beyond one per destination: ${apRest} AuthorizationPolicies, ${npRest} NetworkPolicies (${(apRest / (last.size / PER_NAMESPACE)).toFixed(1)} and ${(npRest / (last.size / PER_NAMESPACE)).toFixed(1)} per namespace)`);
+
     console.log('');
-    console.log('verifier   load ms   matrix ms  flows   one check ms  peak MiB');
+    console.log('verifier   load ms   matrix ms    flows   one check ms  peak MiB');
+    const matrices = [];
     for (const size of matrixSizes) {
       const docs = join(dir, `docs-${size}.json`);
-      run(['docs', size, docs]);
+      if (!existsSync(docs)) run(['docs', size, docs]);
       const m = run(['matrix', size, docs]);
-      console.log(`${fmt(size)}  ${fmt(m.result.loadMs)}  ${fmt(m.ms)}  ${fmt(m.result.flows).slice(-6)}  ${fmt(m.result.checkMs, 2).padStart(12)}  ${fmt(m.rssMb)}`);
+      matrices.push({ size, ...m });
+      console.log(`${fmt(size)}  ${fmt(m.result.loadMs)}  ${fmt(m.result.matrixMs, 0, 10)}  ${fmt(m.result.flows, 0, 7)}  ${fmt(m.result.checkMs, 2, 13)}  ${fmt(m.rssMb)}`);
     }
+
+    let npguard;
+    if (npguardSize && existsSync(NETPOLICY)) {
+      const docs = join(dir, `docs-${npguardSize}.json`);
+      if (!existsSync(docs)) run(['docs', npguardSize, docs]);
+      const inputDir = mkdtempSync(join(dir, 'npguard-'));
+      const objects = run(['npguard-input', inputDir, docs]).result;
+      const ours = matrices.find((m) => m.size === npguardSize) ?? { size: npguardSize, ...run(['matrix', npguardSize, docs]) };
+      const start = performance.now();
+      const out = execFileSync(NETPOLICY, ['list', '--dirpath', inputDir, '-o', 'json', '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      const ms = performance.now() - start;
+      npguard = { size: npguardSize, ms, conns: JSON.parse(out).length, objects, ours };
+      const version = existsSync(`${NETPOLICY}.version`) ? readFileSync(`${NETPOLICY}.version`, 'utf8').trim() : 'netpolicy';
+      console.log('');
+      console.log(`np-guard (${version}) netpolicy list at ${fmt(npguardSize, 0, 0)} workloads (${objects} objects: Namespaces, NetworkPolicies, a pod per workload):`);
+      console.log(`  np-guard: ${fmt(ms, 0, 0)} ms for ${npguard.conns} connections (kernel layer only)`);
+      console.log(`  verifier: ${fmt(ours.ms, 0, 0)} ms (load + matrix) for ${ours.result.flows} flows (both layers, all ${Object.values(counts(docs)).reduce((a, b) => a + b, 0)} objects): np-guard takes ${(ms / ours.ms).toFixed(1)} × as long`);
+    } else if (npguardSize) {
+      console.log('');
+      console.log(`np-guard side by side skipped: ${NETPOLICY} is missing (build it with \`npx projen upstream:tools\`)`);
+    }
+
+    console.log('');
+    const xs = rows.map((r) => r.size);
+    if (rows.length >= 2) {
+      const growth = (label, ys) => console.log(`  ${label.padEnd(28)} grows as workloads^${exponent(xs, ys).toFixed(2)}`);
+      console.log(`growth, fitted over ${xs.map((x) => fmt(x, 0, 0)).join(' / ')} workloads:`);
+      growth('ApiObject floor time', rows.map((r) => r.floor.ms));
+      growth('synth time', rows.map((r) => r.lib.ms));
+      growth('synth+verify time', rows.map((r) => r.verified.ms));
+      growth('synth+verify peak RSS', rows.map((r) => r.verified.rssMb));
+      if (matrices.length >= 2) growth('matrix (load + matrix) time', matrices.map((m) => m.ms));
+      console.log('');
+    }
+    console.log('goals:');
+    const goal = (text, value, ok) => console.log(`  ${ok ? 'met   ' : 'MISSED'}  ${text}: ${value}`);
+    for (const r of rows) goal(`synth+verify at ${fmt(r.size, 0, 0)} ≤ ${GOALS.verifyRatio} × ApiObject`, `${(r.verified.ms / r.floor.ms).toFixed(2)} ×`, r.verified.ms / r.floor.ms <= GOALS.verifyRatio);
+    for (const r of rows.filter((x) => x.size >= 10000)) goal(`synth at ${fmt(r.size, 0, 0)} ≤ ${GOALS.synthRatio} × ApiObject`, `${(r.lib.ms / r.floor.ms).toFixed(2)} ×`, r.lib.ms / r.floor.ms <= GOALS.synthRatio);
+    const m30 = matrices.find((m) => m.size === 30000);
+    if (m30) goal('matrix() at 30,000 ≤ 15 s', `${(m30.result.matrixMs / 1000).toFixed(1)} s (load ${(m30.result.loadMs / 1000).toFixed(1)} s more)`, m30.result.matrixMs <= GOALS.matrixAt30kMs);
+    const r30 = rows.find((r) => r.size === 30000);
+    if (r30) goal('peak RSS at 30,000 ≤ 2 GiB', `${fmt(Math.max(r30.verified.rssMb, m30?.rssMb ?? 0), 0, 0)} MiB`, Math.max(r30.verified.rssMb, m30?.rssMb ?? 0) <= GOALS.rssAt30kMiB);
+    if (npguard) goal(`verifier matrix faster than np-guard list at ${fmt(npguard.size, 0, 0)}`, `${fmt(npguard.ours.ms, 0, 0)} ms against ${fmt(npguard.ms, 0, 0)} ms`, npguard.ours.ms < npguard.ms);
+    return 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[2] === '--worker') worker(process.argv.slice(3));
-else main(process.argv.slice(2));
+else process.exitCode = main(process.argv.slice(2));

@@ -1,5 +1,5 @@
-import { Chart, ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
+import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
 import { JwtIssuer } from '../request-conditions';
 import type { SpiffeRuleProps } from '../spiffe-allow';
@@ -143,38 +143,24 @@ function checkDeclaredOnSynth(scope: Construct, graph: IntentGraph): void {
   scope.node.addValidation({
     validate: () => graph.workloads
       .filter((w) => !w.declaredElsewhere && !w.object && w.labels)
-      .filter((w, _, all) => !(podIndexOf(scope.node.root, all).get(w.namespace) ?? []).some((labels) => selects(w.labels, labels)))
+      .filter((w) => !(podIndexOf(scope).get(w.namespace) ?? []).some((labels) => selects(w.labels, labels)))
       .map((w) => `workload "${w.key}" selects ${JSON.stringify(w.labels)}, which matches no pod template declared in this app. `
         + 'Fix: correct the labels or namespace, declare the workload here, or mark it with Workload options { declaredElsewhere: true }'),
   });
 }
 
-const podIndexes = new WeakMap<object, Map<string, Record<string, string>[]>>();
+const podIndexes = new WeakMap<readonly AppObject[], Map<string, Record<string, string>[]>>();
 
-/** Pod labels by namespace, for every pod template in the app; built once per validation pass (keyed by its array). */
-function podIndexOf(root: IConstruct, pass: object): Map<string, Record<string, string>[]> {
-  let index = podIndexes.get(pass);
+/** Pod labels by namespace, for every pod template in the app; built once per validation pass. */
+function podIndexOf(scope: IConstruct): Map<string, Record<string, string>[]> {
+  const snapshot = appObjects(scope);
+  let index = podIndexes.get(snapshot);
   if (index) return index;
   index = new Map();
-  for (const c of root.node.findAll()) {
-    if (!(c instanceof ApiObject)) continue;
-    const template = podTemplateOf(c);
-    if (!template) continue;
-    const json = c.toJson();
-    const ns = json.metadata?.namespace ?? Chart.of(c).namespace ?? 'default';
-    const labels = template(json);
-    if (labels) index.set(ns, [...(index.get(ns) ?? []), labels]);
+  for (const o of snapshot) {
+    const labels = podTemplateOf(o)?.metadata?.labels;
+    if (labels) (index.get(o.namespace) ?? index.set(o.namespace, []).get(o.namespace)!).push(labels);
   }
-  podIndexes.set(pass, index);
+  podIndexes.set(snapshot, index);
   return index;
-}
-
-function podTemplateOf(obj: ApiObject): ((json: any) => Record<string, string> | undefined) | undefined {
-  switch (obj.kind) {
-    case 'Pod': return (j) => j.metadata?.labels;
-    case 'Deployment': case 'StatefulSet': case 'DaemonSet': case 'ReplicaSet': case 'Job':
-      return (j) => j.spec?.template?.metadata?.labels;
-    case 'CronJob': return (j) => j.spec?.jobTemplate?.spec?.template?.metadata?.labels;
-    default: return undefined;
-  }
 }

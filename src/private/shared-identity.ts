@@ -1,5 +1,6 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { selects } from './metadata';
 
@@ -32,12 +33,11 @@ export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph,
   if (named.length === 0) return;
   rule.node.addValidation({
     validate: () => {
-      const runners = runnersOf(rule.node.root, graph);
+      const runners = runnersOf(rule, graph);
       const errors: string[] = [];
       for (const source of named) {
         const w = source.workload!;
-        const others = runners.filter((r) => r.namespace === w.namespace && r.serviceAccount === source.serviceAccount
-          && !named.some((n) => isWorkload(r, n.workload!)));
+        const others = (runners.get(`${w.namespace}/${source.serviceAccount}`) ?? []).filter((r) => !named.some((n) => isWorkload(r, n.workload!)));
         if (others.length === 0) continue;
         const all = [w.key, ...others.map((o) => o.key)];
         const self = w.object ? ` (${ownerOf(w.object).node.path})` : '';
@@ -69,51 +69,41 @@ function isWorkload(r: Runner, w: WorkloadNode): boolean {
   return r.namespace === w.namespace && w.labels !== undefined && r.podLabels !== undefined && selects(w.labels, r.podLabels);
 }
 
-const cache = new WeakMap<IntentGraph, { readonly version: number; readonly objects: number; readonly runners: Runner[] }>();
+const indexes = new WeakMap<readonly AppObject[], { readonly version: number; readonly byIdentity: Map<string, Runner[]> }>();
 
 /**
- * Everything declared that runs as a service account: every pod template of the app, and the graph's
- * workloads whose pods are created elsewhere. Built once per state of the app (a validation pass asks
- * once per rule).
+ * Everything declared that runs as a service account, by `<namespace>/<service account>`: every pod
+ * template of the app, and the graph's workloads whose pods are created elsewhere. Built from the pass's
+ * snapshot of the app, once per pass (a pass asks once per rule).
  */
-function runnersOf(root: IConstruct, graph: IntentGraph): Runner[] {
-  const all = root.node.findAll();
-  const hit = cache.get(graph);
-  if (hit && hit.version === graph.version && hit.objects === all.length) return hit.runners;
-  const runners: Runner[] = [];
-  for (const c of all) {
-    if (!ApiObject.isApiObject(c)) continue;
-    const pod = podOf(c);
-    if (!pod) continue;
-    const json = c.toJson();
-    const namespace = json.metadata?.namespace ?? Chart.of(c).namespace ?? 'default';
-    const spec = pod(json);
-    runners.push({
+function runnersOf(scope: IConstruct, graph: IntentGraph): Map<string, Runner[]> {
+  const snapshot = appObjects(scope);
+  const hit = indexes.get(snapshot);
+  if (hit && hit.version === graph.version) return hit.byIdentity;
+  const byIdentity = new Map<string, Runner[]>();
+  const byNamespace = new Map<string, Runner[]>();
+  const add = (r: Runner, index: Map<string, Runner[]>, key: string) => (index.get(key) ?? index.set(key, []).get(key)!).push(r);
+  for (const o of snapshot) {
+    const spec = podTemplateOf(o);
+    if (!spec) continue;
+    const { object, json, namespace } = o;
+    const runner: Runner = {
       key: `${namespace}/${json.metadata?.name}`,
-      kind: c.kind,
+      kind: object.kind,
       namespace,
-      serviceAccount: spec?.spec?.serviceAccountName ?? spec?.spec?.serviceAccount ?? 'default',
-      podLabels: spec?.metadata?.labels ?? {},
-      object: c,
-    });
+      serviceAccount: spec.spec?.serviceAccountName ?? spec.spec?.serviceAccount ?? 'default',
+      podLabels: spec.metadata?.labels ?? {},
+      object,
+    };
+    add(runner, byIdentity, `${namespace}/${runner.serviceAccount}`);
+    add(runner, byNamespace, namespace);
   }
   for (const w of graph.workloads) {
     if (!w.labels || w.serviceAccount === undefined || w.object) continue;
     // a workload known by selector stands for the app's pods it selects, if any; else for pods created elsewhere
-    if (runners.some((r) => r.object && r.namespace === w.namespace && selects(w.labels!, r.podLabels ?? {}))) continue;
-    runners.push({ key: w.key, kind: 'workload', namespace: w.namespace, serviceAccount: w.serviceAccount, podLabels: w.labels, workload: w });
+    if ((byNamespace.get(w.namespace) ?? []).some((r) => selects(w.labels!, r.podLabels ?? {}))) continue;
+    add({ key: w.key, kind: 'workload', namespace: w.namespace, serviceAccount: w.serviceAccount, podLabels: w.labels, workload: w }, byIdentity, `${w.namespace}/${w.serviceAccount}`);
   }
-  cache.set(graph, { version: graph.version, objects: all.length, runners });
-  return runners;
-}
-
-/** The pod template (metadata and spec) of an object that runs pods. */
-function podOf(obj: ApiObject): ((json: any) => any) | undefined {
-  switch (obj.kind) {
-    case 'Pod': return (j) => j;
-    case 'Deployment': case 'StatefulSet': case 'DaemonSet': case 'ReplicaSet': case 'Job':
-      return (j) => j.spec?.template;
-    case 'CronJob': return (j) => j.spec?.jobTemplate?.spec?.template;
-    default: return undefined;
-  }
+  indexes.set(snapshot, { version: graph.version, byIdentity });
+  return byIdentity;
 }

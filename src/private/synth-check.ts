@@ -1,4 +1,5 @@
 import { ApiObject } from 'cdk8s';
+import { appObjects } from './app-snapshot';
 import { IntentGraph } from './intent-graph';
 import { intentsDocument } from './intents-document';
 import { PerimeterVerifier } from '../verifier/perimeter-verifier';
@@ -16,12 +17,13 @@ interface PerimeterSettings {
  * perimeter's namespaces.
  */
 export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph): string[] {
-  const manifests = perimeter.node.root.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map((o) => o.toJson());
+  const manifests = appObjects(perimeter.node.root).map((o) => o.json);
+  const intents = intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace);
   // an AUDIT perimeter is checked for what it would enforce
   const verifier = PerimeterVerifier.fromManifests(manifests, {
-    trustDomain: perimeter.trustDomain, rootNamespace: perimeter.rootNamespace, dryRunEnforced: perimeter.enforcement === 'AUDIT',
+    trustDomain: perimeter.trustDomain, rootNamespace: perimeter.rootNamespace, dryRunEnforced: perimeter.enforcement === 'AUDIT', intents,
   });
-  const comparison = verifier.compare(intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace));
+  const comparison = verifier.compare();
   const ours = new Set(graph.namespaces.map((n) => n.name));
   const touches = (d: { from: string; to: string }) => ours.has(d.to.split('/')[0]) || (!d.to.includes('/') && ours.has(d.from.split('/')[0]));
   const fix = 'Fix: declare the flow (SpiffeAllow / EgressPerimeter), or report the mismatch as a bug; set verifyOnSynth: false to skip this check';

@@ -1,5 +1,5 @@
 import { DeclaredDestination, DeclaredEgress, DeclaredFlow, DeclaredHttp, DeclaredSource, IntentsDocument } from './intents';
-import { matchSelector } from './kernel';
+import { hasLabels } from './kernel';
 import { ManifestModel, WorkloadInfo } from './model';
 import { ANY_POD, POD_IP_BYPASS, WORLD_IP } from './parties';
 import { CheckOptions, Comparison, Disagreement, Flow, Verdict } from './types';
@@ -9,88 +9,135 @@ export interface VerifierView {
   readonly model: ManifestModel;
   readonly trustDomain: string;
   check(from: string, to: string, port: number, options?: CheckOptions): Verdict;
+  /**
+   * Whether the matrix decided this connection (any request): then it is allowed exactly when the matrix
+   * holds it, and `check` would only repeat the matrix's own check.
+   */
+  decided(from: string, to: string, port: number): boolean;
   /** Records the pod labels of a stand-in for a declared caller no manifest declares. */
   assume(ref: string, labels: Record<string, string>): void;
+}
+
+interface ConcreteCheck {
+  readonly from: string;
+  readonly to: string;
+  readonly port: number;
+  readonly options: CheckOptions;
 }
 
 /**
  * Declared intents against what the manifests allow: every allowed flow must be declared (else
  * over-permission), every declared flow must get through, and every declared DENY must not (else
  * under-permission).
+ *
+ * The proof costs what the perimeter holds, not its square: each declared flow is matched once to the
+ * workloads it protects, each allowed flow of the matrix is held only against the intents of its own
+ * destination, and a declared connection the matrix already decided is looked up in it rather than
+ * checked again (`check` runs only for HTTP requests, stand-ins the matrix does not enumerate, and to
+ * explain a denial).
  */
 export class IntentsComparison {
+  /** The workloads of a namespace by service account, and the parties of the matrix, resolved once. */
+  private readonly sourceInfo = new Map<string, { namespace: string; workload?: WorkloadInfo; inMesh: boolean }>();
+
   constructor(private readonly view: VerifierView) {}
 
   public compare(declared: IntentsDocument, allowed: Flow[]): Comparison {
     const flows = declared.flows ?? [];
     const elsewhere = new Set<string>(declared.kernelElsewhere ?? []);
-    const allowsByNamespace = new Map<string, DeclaredFlow[]>();
-    for (const d of flows) if (d.action === 'ALLOW') allowsByNamespace.set(d.to.namespace, [...(allowsByNamespace.get(d.to.namespace) ?? []), d]);
+    // each declared ALLOW under the workloads it protects
+    const allowsByDestination = new Map<string, DeclaredFlow[]>();
+    for (const d of flows) {
+      if (d.action !== 'ALLOW') continue;
+      for (const w of this.destinations(d.to)) (allowsByDestination.get(w.id) ?? allowsByDestination.set(w.id, []).get(w.id)!).push(d);
+    }
+    const egressByHost = new Map<string, DeclaredEgress[]>();
+    for (const e of declared.egress ?? []) (egressByHost.get(`${e.host}:${e.port}`) ?? egressByHost.set(`${e.host}:${e.port}`, []).get(`${e.host}:${e.port}`)!).push(e);
     // skipping a waypoint is never declared: every rule to a waypoint-routed workload is enforced there
-    const over = allowed.filter((f) => f.via?.startsWith(POD_IP_BYPASS) || !(allowsByNamespace.get(f.to.split('/')[0]) ?? []).some((d) => this.covers(d, f))
-      && !(declared.egress ?? []).some((e) => this.coversEgress(e, f))
+    const over = allowed.filter((f) => f.via?.startsWith(POD_IP_BYPASS)
+      || !(allowsByDestination.get(f.to) ?? []).some((d) => this.covers(d, f))
+      && !(egressByHost.get(`${f.to}:${f.port}`) ?? []).some((e) => this.sourceMatches(e.from, f.from))
       && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0])))
       .map((f) => ({ ...f, detail: `allowed${f.via ? ` via ${f.via}` : ''}, but no intent declares it` }));
+    const inMatrix = new Set(allowed.filter((f) => !f.via?.startsWith(POD_IP_BYPASS)).map((f) => flowKey(f.from, f.to, f.port)));
+    /** The verdict on one connection: from the matrix when it decided it, else checked (and the reason a denial gives). */
+    const denial = (c: ConcreteCheck): { allowed: boolean; reason?: string } => {
+      if (!c.options.method && !c.options.path && !c.options.headers && this.view.decided(c.from, c.to, c.port)
+        && inMatrix.has(flowKey(c.from, c.to, c.port))) return { allowed: true };
+      const verdict = this.view.check(c.from, c.to, c.port, c.options);
+      return { allowed: verdict.allowed, reason: verdict.hops.find((h) => !h.allowed)?.reason };
+    };
     const under: Disagreement[] = [];
     // with intents, a declared flow the kernel blocks is under-permission; undeclared ones are defense in depth
     for (const d of flows) {
       for (const c of this.concrete(d)) {
-        const verdict = this.view.check(c.from, c.to, c.port, c.options);
-        const denied = verdict.hops.find((h) => !h.allowed);
-        if (d.action === 'ALLOW' && !verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: `declared, but ${denied!.reason}` });
+        if (d.action === 'DENY' && !c.options.method && !c.options.path && !c.options.headers && this.view.decided(c.from, c.to, c.port)) {
+          if (inMatrix.has(flowKey(c.from, c.to, c.port))) under.push({ from: c.from, to: c.to, port: c.port, detail: 'declared DENY, but the request gets through' });
+          continue;
+        }
+        const verdict = denial(c);
+        if (d.action === 'ALLOW' && !verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: `declared, but ${verdict.reason}` });
         if (d.action === 'DENY' && verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: 'declared DENY, but the request gets through' });
       }
     }
     for (const e of declared.egress ?? []) {
       for (const from of this.sourcesOf(e.from)) {
-        const verdict = this.view.check(from, e.host, e.port);
-        if (!verdict.allowed) under.push({ from, to: e.host, port: e.port, detail: `declared egress, but ${verdict.hops.find((h) => !h.allowed)!.reason}` });
+        const verdict = denial({ from, to: e.host, port: e.port, options: {} });
+        if (!verdict.allowed) under.push({ from, to: e.host, port: e.port, detail: `declared egress, but ${verdict.reason}` });
       }
     }
     return { overPermission: over, underPermission: under, layerMismatch: [] };
   }
 
-  /** Whether a declared ALLOW flow covers a flow of the matrix. */
+  /** The workloads (not waypoints) a declared destination protects. */
+  private destinations(to: DeclaredDestination): WorkloadInfo[] {
+    return this.view.model.inNamespace(this.view.model.workloads, to.namespace).filter((w) => w.kind !== 'Waypoint' && this.destinationMatches(to, w));
+  }
+
+  /** Whether a declared ALLOW flow to the flow's destination covers it. */
   private covers(d: DeclaredFlow, f: Flow): boolean {
-    const dst = this.view.model.findWorkload(...splitRef(f.to));
-    if (!dst || !this.destinationMatches(d.to, dst)) return false;
     // declared ports are container ports, as the matrix's are
     if (d.ports?.length && !d.ports.includes(f.port)) return false;
     return (d.from ?? []).some((s) => this.sourceMatches(s, f.from)) && !(d.except ?? []).some((s) => this.sourceMatches(s, f.from));
   }
 
-  private coversEgress(e: DeclaredEgress, f: Flow): boolean {
-    return f.to === e.host && f.port === e.port && this.sourceMatches(e.from, f.from);
-  }
-
   private destinationMatches(to: DeclaredDestination, w: WorkloadInfo): boolean {
     if (to.namespace !== w.namespace) return false;
     if (!to.labels) return true;
-    return w.name === to.name || matchSelector({ matchLabels: to.labels }, w.podLabels);
+    return w.name === to.name || hasLabels(to.labels, w.podLabels);
   }
 
   /** Whether a declared source covers a matrix source (`namespace/workload`, `namespace/*` or an IP). */
   private sourceMatches(s: DeclaredSource, from: string): boolean {
     if (/^\d/.test(from)) return s.kind === 'cidrs';
-    const [namespace, name] = splitRef(from);
-    const w = name === ANY_POD ? undefined : this.view.model.findWorkload(namespace, name);
-    const inMesh = w ? w.dataplane !== 'none' || w.kind === 'Gateway' : this.view.model.namespace(namespace).dataplane !== 'none';
+    const { namespace, workload: w, inMesh } = this.source(from);
     switch (s.kind) {
       case 'any': return inMesh;
       case 'namespace': return inMesh && s.namespace === namespace;
-      case 'workload': return !!w && s.namespace === namespace && (s.name === w.name || (!!s.labels && matchSelector({ matchLabels: s.labels }, w.podLabels)));
+      case 'workload': return !!w && s.namespace === namespace && (s.name === w.name || (!!s.labels && hasLabels(s.labels, w.podLabels)));
       case 'serviceAccount': return !!w && inMesh && s.namespace === namespace && s.serviceAccount === w.serviceAccount && (s.trustDomain ?? this.view.trustDomain) === this.view.trustDomain;
-      case 'outOfMesh': return !inMesh && s.namespace === namespace && !!w && matchSelector({ matchLabels: s.labels ?? {} }, w.podLabels);
+      case 'outOfMesh': return !inMesh && s.namespace === namespace && !!w && hasLabels(s.labels ?? {}, w.podLabels);
       default: return false;
     }
   }
 
+  /** A matrix source (`namespace/workload` or `namespace/*`): its workload, if declared, and whether it is in the mesh. */
+  private source(from: string): { namespace: string; workload?: WorkloadInfo; inMesh: boolean } {
+    let info = this.sourceInfo.get(from);
+    if (!info) {
+      const [namespace, name] = splitRef(from);
+      const workload = name === ANY_POD ? undefined : this.view.model.findWorkload(namespace, name);
+      const inMesh = workload ? workload.dataplane !== 'none' || workload.kind === 'Gateway' : this.view.model.namespace(namespace).dataplane !== 'none';
+      this.sourceInfo.set(from, info = { namespace, workload, inMesh });
+    }
+    return info;
+  }
+
   /** Concrete checks for a declared flow: each source workload, the destination, each port, one matching request. */
-  private concrete(d: DeclaredFlow): { from: string; to: string; port: number; options: CheckOptions }[] {
-    const dsts = this.view.model.inNamespace(this.view.model.workloads, d.to.namespace).filter((w) => w.kind !== 'Waypoint' && this.destinationMatches(d.to, w));
+  private concrete(d: DeclaredFlow): ConcreteCheck[] {
     const options = requestFor(d.http);
-    const out: { from: string; to: string; port: number; options: CheckOptions }[] = [];
-    for (const dst of dsts) {
+    const out: ConcreteCheck[] = [];
+    for (const dst of this.destinations(d.to)) {
       const ports: number[] = d.ports?.length ? d.ports : dst.containerPorts;
       for (const s of d.from ?? []) {
         for (const from of this.sourcesOf(s)) {
@@ -104,11 +151,11 @@ export class IntentsComparison {
 
   /** Concrete sources for a declared source: its workloads, or a stand-in pod or address. */
   private sourcesOf(s: DeclaredSource): string[] {
-    const mesh = this.view.model.workloads.filter((w) => w.kind !== 'Waypoint');
+    const mesh = (namespace: string | undefined) => this.view.model.inNamespace(this.view.model.workloads, namespace ?? '').filter((w) => w.kind !== 'Waypoint');
     switch (s.kind) {
       case 'workload': return [this.view.model.findWorkload(s.namespace ?? '', s.name ?? '')?.id ?? `${s.namespace}/${s.name}`];
       case 'serviceAccount': {
-        const ws = mesh.filter((w) => w.namespace === s.namespace && w.serviceAccount === s.serviceAccount);
+        const ws = mesh(s.namespace).filter((w) => w.serviceAccount === s.serviceAccount);
         return ws.length > 0 ? ws.map((w) => w.id) : [];
       }
       case 'namespace': return [`${s.namespace}/${ANY_POD}`];
@@ -116,7 +163,7 @@ export class IntentsComparison {
       case 'any': return [...this.view.model.namespaces.values()].filter((n) => n.declared && n.dataplane !== 'none').map((n) => `${n.name}/${ANY_POD}`);
       case 'outOfMesh': {
         const labels = s.labels ?? {};
-        const ws = mesh.filter((w) => w.namespace === s.namespace && matchSelector({ matchLabels: labels }, w.podLabels));
+        const ws = mesh(s.namespace).filter((w) => hasLabels(labels, w.podLabels));
         if (ws.length > 0) return ws.map((w) => w.id);
         // a stand-in pod with every label the caller is selected by
         const ref = `${s.namespace}/${labels.app ?? Object.values(labels)[0]}`;
@@ -130,6 +177,10 @@ export class IntentsComparison {
       default: return [];
     }
   }
+}
+
+function flowKey(from: string, to: string, port: number): string {
+  return `${from} ${to} ${port}`;
 }
 
 function splitRef(ref: string): [string, string] {

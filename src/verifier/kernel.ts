@@ -7,6 +7,13 @@ export type Endpoint =
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
+/** The policies that select a pod for one direction; `enforcing` are those that isolate it. */
+interface Selection {
+  readonly nps: PolicyObject[];
+  readonly cnps: PolicyObject[];
+  readonly enforcing: PolicyObject[];
+}
+
 export interface SideVerdict {
   readonly allowed: boolean;
   readonly reason: string;
@@ -25,6 +32,9 @@ export interface SideVerdict {
  * covers), and a denial that such an ipBlock might lift says so in its reason.
  */
 export class KernelEvaluator {
+  private readonly selections = new WeakMap<Record<string, string>, Map<string, Selection>>();
+  private readonly ciliumLabelSets = new WeakMap<Record<string, string>, Map<string, Record<string, string>>>();
+
   constructor(private readonly model: ManifestModel) {}
 
   /** The egress side at `from`, then the ingress side at `to`. */
@@ -33,20 +43,12 @@ export class KernelEvaluator {
   }
 
   private side(direction: 'ingress' | 'egress', self: Endpoint, peer: Endpoint, port: number, protocol: string): SideVerdict {
+    if (self.kind !== 'pod') return { allowed: true, reason: `${direction} ${direction === 'egress' ? 'from' : 'to'} ${self.name}: outside the cluster, no policy applies` };
     const what = `${direction} ${direction === 'egress' ? 'from' : 'to'} ${self.name}`;
-    if (self.kind !== 'pod') return { allowed: true, reason: `${what}: outside the cluster, no policy applies` };
-    const type = direction === 'ingress' ? 'Ingress' : 'Egress';
-    const nps = this.model.inNamespace(this.model.networkPolicies, self.namespace).filter((p) => matchSelector(p.spec.podSelector, self.labels)
-      && policyTypes(p).includes(type));
+    const { nps, cnps, enforcing } = this.selecting(direction, self);
     // a named port is the destination pod's: the policy's own pod for ingress, the peer for egress
     const named = this.namedPorts(direction === 'ingress' ? self : peer);
-    const ciliumLabels = this.ciliumLabels(self);
-    const cnps = [...this.model.inNamespace(this.model.ciliumPolicies, self.namespace), ...this.model.inNamespace(this.model.ciliumPolicies, '')]
-      .filter((p) => matchSelector(p.spec.endpointSelector, ciliumLabels));
     const denyKey = `${direction}Deny`;
-    // as Cilium: a policy puts its endpoints in default deny when it has rules (allow or deny) for the direction
-    const hasRules = (p: PolicyObject) => p.spec[direction]?.length > 0 || p.spec[denyKey]?.length > 0;
-    const enforcing = [...nps, ...cnps.filter((p) => p.spec.enableDefaultDeny?.[direction] ?? hasRules(p))];
     if (enforcing.length === 0) return { allowed: true, reason: `${what}: not isolated (no policy selects it for ${direction})` };
     // deny rules win over every allow
     for (const p of cnps) {
@@ -87,6 +89,29 @@ export class KernelEvaluator {
     return { allowed: false, reason: `${what}: isolated by ${isolatedBy}; none allows ${peer.name} on ${protocol} ${port}${fqdnNote}${ipBlockNote}` };
   }
 
+  /**
+   * The policies that select a pod for a direction, and those of them that isolate it. Kept per labels
+   * object and namespace: a declared workload's labels are one object, so a matrix asks once per workload.
+   */
+  private selecting(direction: 'ingress' | 'egress', self: { namespace: string; labels: Record<string, string> }): Selection {
+    const key = `${direction} ${self.namespace}`;
+    let byKey = this.selections.get(self.labels);
+    if (!byKey) this.selections.set(self.labels, byKey = new Map());
+    let selection = byKey.get(key);
+    if (selection) return selection;
+    const type = direction === 'ingress' ? 'Ingress' : 'Egress';
+    const nps = this.model.inNamespace(this.model.networkPolicies, self.namespace).filter((p) => matchSelector(p.spec.podSelector, self.labels)
+      && policyTypes(p).includes(type));
+    const candidates = [...this.model.inNamespace(this.model.ciliumPolicies, self.namespace), ...this.model.inNamespace(this.model.ciliumPolicies, '')];
+    const ciliumLabels = candidates.length > 0 ? this.ciliumLabels(self) : {};
+    const cnps = candidates.filter((p) => matchSelector(p.spec.endpointSelector, ciliumLabels));
+    // as Cilium: a policy puts its endpoints in default deny when it has rules (allow or deny) for the direction
+    const hasRules = (p: PolicyObject) => p.spec[direction]?.length > 0 || p.spec[`${direction}Deny`]?.length > 0;
+    selection = { nps, cnps, enforcing: [...nps, ...cnps.filter((p) => p.spec.enableDefaultDeny?.[direction] ?? hasRules(p))] };
+    byKey.set(key, selection);
+    return selection;
+  }
+
   /** The named container ports of a declared pod (none for a pod the manifests do not declare, or an address). */
   private namedPorts(e: Endpoint): Readonly<Record<string, NamedPort>> | undefined {
     return e.kind === 'pod' ? this.model.workload(e.name)?.namedPorts : undefined;
@@ -114,6 +139,14 @@ export class KernelEvaluator {
 
   /** A pod's labels as Cilium selectors see them: source `k8s`, selectable as `k8s:`, `any:` or unprefixed. */
   private ciliumLabels(pod: { namespace: string; labels: Record<string, string> }): Record<string, string> {
+    let byNamespace = this.ciliumLabelSets.get(pod.labels);
+    if (!byNamespace) this.ciliumLabelSets.set(pod.labels, byNamespace = new Map());
+    let labels = byNamespace.get(pod.namespace);
+    if (!labels) byNamespace.set(pod.namespace, labels = this.ciliumLabelsOf(pod));
+    return labels;
+  }
+
+  private ciliumLabelsOf(pod: { namespace: string; labels: Record<string, string> }): Record<string, string> {
     const k8s: Record<string, string> = { ...pod.labels, [NS_KEY]: pod.namespace };
     for (const [k, v] of Object.entries(this.nsLabels(pod.namespace))) k8s[`${NS_LABELS_KEY}${k}`] = v;
     const out: Record<string, string> = {};
@@ -192,18 +225,36 @@ function ref(p: PolicyObject): string {
 
 export function matchSelector(selector: Json, labels: Record<string, string>): boolean {
   if (!selector) return true;
-  const ml = selector.matchLabels ?? {};
-  for (const [k, v] of Object.entries(ml)) if (labels[k] !== v) return false;
-  return (selector.matchExpressions ?? []).every((e: Json) => {
-    const has = e.key in labels;
-    switch (e.operator) {
-      case 'In': return has && e.values.includes(labels[e.key]);
-      case 'NotIn': return !has || !e.values.includes(labels[e.key]);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  });
+  let compiled = compiledSelectors.get(selector);
+  if (!compiled) compiledSelectors.set(selector, compiled = compileSelector(selector));
+  return compiled(labels);
+}
+
+/** Whether `labels` has every label of `required` (a bare matchLabels). */
+export function hasLabels(required: Record<string, string>, labels: Record<string, string>): boolean {
+  for (const k in required) if (labels[k] !== required[k]) return false;
+  return true;
+}
+
+/** Selectors as predicates, made once per selector object: a matrix matches the same selectors many times. */
+const compiledSelectors = new WeakMap<Json, (labels: Record<string, string>) => boolean>();
+
+function compileSelector(selector: Json): (labels: Record<string, string>) => boolean {
+  const required = Object.entries(selector.matchLabels ?? {}) as [string, string][];
+  const expressions: Json[] = selector.matchExpressions ?? [];
+  return (labels) => {
+    for (const [k, v] of required) if (labels[k] !== v) return false;
+    return expressions.every((e: Json) => {
+      const has = e.key in labels;
+      switch (e.operator) {
+        case 'In': return has && e.values.includes(labels[e.key]);
+        case 'NotIn': return !has || !e.values.includes(labels[e.key]);
+        case 'Exists': return has;
+        case 'DoesNotExist': return !has;
+        default: return false;
+      }
+    });
+  };
 }
 
 /**
@@ -241,6 +292,19 @@ export function globMatch(pattern: string, value: string): boolean {
 
 /** CIDR membership, IPv4 or IPv6 (an address never belongs to a block of the other family). */
 export function inCidr(ip: string, cidr: string): boolean {
+  const key = `${ip} ${cidr}`;
+  let member = memberships.get(key);
+  if (member === undefined) {
+    if (memberships.size > 100_000) memberships.clear();
+    memberships.set(key, member = cidrMembership(ip, cidr));
+  }
+  return member;
+}
+
+/** Memberships already computed: a matrix asks about few addresses and blocks, many times. */
+const memberships = new Map<string, boolean>();
+
+function cidrMembership(ip: string, cidr: string): boolean {
   const [base, bitsText] = cidr.split('/');
   const v6 = base.includes(':');
   if (ip.includes(':') !== v6) return false;

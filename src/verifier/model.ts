@@ -198,6 +198,8 @@ export interface ModelOptions {
   readonly ignoreKinds?: string[];
   /** Namespaces known to be in the (ambient) mesh even when no Namespace object declares them. */
   readonly meshNamespaces?: string[];
+  /** Declared intents to read instead of those the manifests carry (their ConfigMap is then not decoded). */
+  readonly intents?: Json;
 }
 
 export class ManifestModel {
@@ -214,17 +216,15 @@ export class ManifestModel {
   /** The declared intents, when the manifests carry them (ConfigMap `mesh-perimeter-intents`). */
   public intents?: Json;
   private readonly workloadIndex = new Map<string, WorkloadInfo>();
-  private readonly meshNamespaces: Set<string>;
+  private readonly meshNamespaces: ReadonlySet<string>;
   private readonly indexes = new Map<unknown[], Map<string, unknown[]>>();
 
   constructor(manifests: Json[], options: ModelOptions = {}) {
-    this.rootNamespace = options.rootNamespace ?? 'istio-system';
-    this.meshNamespaces = new Set(options.meshNamespaces ?? []);
     const namespaceObjects: Json[] = [];
     const controllers: Json[] = [];
     for (const raw of expandLists(manifests)) {
       if (raw.kind === 'ConfigMap' && raw.apiVersion === 'v1' && isObject(raw.metadata) && raw.metadata.name === 'mesh-perimeter-intents') {
-        this.intents = readIntents(raw);
+        if (!options.intents) this.intents = readIntents(raw);
         continue;
       }
       if (dispositionOf(raw, options.ignoreKinds) !== 'model') continue;
@@ -243,6 +243,10 @@ export class ManifestModel {
         default: controllers.push(m);
       }
     }
+    this.intents = options.intents ?? this.intents;
+    this.rootNamespace = options.rootNamespace ?? this.intents?.rootNamespace ?? 'istio-system';
+    // namespaces the intents name as mesh identities are in the mesh, even when declared elsewhere
+    this.meshNamespaces = new Set([...options.meshNamespaces ?? [], ...meshNamespacesOf(this.intents)]);
     for (const n of namespaceObjects) {
       if (typeof n.metadata?.name !== 'string') throw new ManifestError(`Namespace (no name): metadata.name is ${describe(n.metadata?.name)}, expected a string`);
       const labels = { ...n.metadata?.labels, 'kubernetes.io/metadata.name': n.metadata.name };
@@ -302,7 +306,7 @@ export class ManifestModel {
   /** A workload by `namespace/name`, or by its `app` label. */
   public findWorkload(namespace: string, name: string): WorkloadInfo | undefined {
     return this.workloadIndex.get(`${namespace}/${name}`)
-      ?? this.workloads.find((w) => w.namespace === namespace && (w.podLabels.app === name || w.podLabels['app.kubernetes.io/name'] === name));
+      ?? this.inNamespace(this.workloads, namespace).find((w) => (w.podLabels.app === name || w.podLabels['app.kubernetes.io/name'] === name));
   }
 
   /** The Services in the workload's namespace whose selector matches its pods. */
@@ -321,7 +325,16 @@ export class ManifestModel {
     if (!w || this.workloadIndex.has(w.id)) return;
     this.workloads.push(w);
     this.workloadIndex.set(w.id, w);
+    this.indexes.delete(this.workloads);
   }
+}
+
+/** The namespaces declared intents name as mesh identities (callers by namespace, service account or workload). */
+function meshNamespacesOf(intents: Json | undefined): string[] {
+  if (!intents) return [];
+  const sources: Json[] = [...(intents.flows ?? []).flatMap((f: Json) => f.from), ...(intents.egress ?? []).map((e: Json) => e.from)];
+  return [...(intents.namespaces ?? []), ...sources
+    .filter((s: Json) => ['namespace', 'serviceAccount', 'workload'].includes(s.kind)).map((s: Json) => s.namespace)];
 }
 
 /** The declared intents a `mesh-perimeter-intents` ConfigMap carries (gzipped in binaryData when large). */

@@ -21,6 +21,16 @@ export * from './intents';
 export * from './types';
 
 
+/** The matrix: the flows allowed, the layers' disagreements, and what it enumerated. */
+interface Scan {
+  readonly flows: Flow[];
+  readonly mismatches: Disagreement[];
+  /** Every source the matrix checks. */
+  readonly sources: ReadonlySet<string>;
+  /** The external `host:port`s it checks. */
+  readonly external: ReadonlySet<string>;
+}
+
 /** A resolved end of a check. */
 interface Party {
   readonly name: string;
@@ -69,34 +79,27 @@ export class PerimeterVerifier {
     return new PerimeterVerifier(manifests, options);
   }
 
-  /** The declared intents carried by the manifests (ConfigMap `mesh-perimeter-intents`), if any. */
+  /** The declared intents: `VerifierOptions.intents`, else those the manifests carry (ConfigMap `mesh-perimeter-intents`), if any. */
   public readonly intents?: any;
   private readonly model: ManifestModel;
   private readonly kernel: KernelEvaluator;
   private readonly trustDomain: string;
   private readonly policyCache = new Map<string, PolicyObject[]>();
+  private readonly parties = new Map<string, Party>();
   /** Pod labels of stand-ins for declared out-of-mesh callers that no manifest declares. */
   private readonly assumedLabels = new Map<string, Record<string, string>>();
 
   private readonly dryRunEnforced: boolean;
-  private scanned?: { flows: Flow[]; mismatches: Disagreement[] };
+  private scanned?: Scan;
   /** While the matrix is scanned: the HTTP conditions of the last HTTP-reading enforcement point a check passed. */
   private httpSink?: { http?: HttpConditions[] };
 
   private constructor(manifests: Json[], options: VerifierOptions) {
-    const probe = new ManifestModel([...manifests], { ignoreKinds: options.ignoreKinds });
-    this.intents = probe.intents;
-    const rootNamespace = options.rootNamespace ?? probe.intents?.rootNamespace ?? 'istio-system';
-    // namespaces the intents name as mesh identities are in the mesh, even when declared elsewhere
-    const meshNamespaces = [
-      ...(probe.intents?.namespaces ?? []),
-      ...[...(probe.intents?.flows ?? []).flatMap((f: Json) => f.from), ...(probe.intents?.egress ?? []).map((e: Json) => e.from)]
-        .filter((s: Json) => ['namespace', 'serviceAccount', 'workload'].includes(s.kind)).map((s: Json) => s.namespace),
-    ];
-    this.model = rootNamespace === probe.rootNamespace && meshNamespaces.length === 0 ? probe
-      : new ManifestModel([...manifests], { rootNamespace, ignoreKinds: options.ignoreKinds, meshNamespaces });
+    const { rootNamespace, ignoreKinds, intents } = options;
+    this.model = new ManifestModel([...manifests], { rootNamespace, ignoreKinds, intents });
+    this.intents = this.model.intents;
     this.dryRunEnforced = options.dryRunEnforced ?? false;
-    this.trustDomain = options.trustDomain ?? probe.intents?.trustDomain ?? 'cluster.local';
+    this.trustDomain = options.trustDomain ?? this.intents?.trustDomain ?? 'cluster.local';
     this.kernel = new KernelEvaluator(this.model);
   }
 
@@ -154,6 +157,7 @@ export class PerimeterVerifier {
       model: this.model,
       trustDomain: this.trustDomain,
       check: (from, to, port, options) => this.check(from, to, port, options),
+      decided: (from, to, port) => this.decided(from, to, port),
       assume: (ref, labels) => this.assumedLabels.set(ref, labels),
     }).compare(declared, scan.flows);
   }
@@ -170,7 +174,17 @@ export class PerimeterVerifier {
 
   // ---- parties ------------------------------------------------------------------------------------
 
+  /** Parties the manifests declare (or that stand for themselves), resolved once; assumed ones are not kept. */
   private party(ref: string): Party {
+    let p = this.parties.get(ref);
+    if (!p) {
+      p = this.resolveParty(ref);
+      if (!p.note) this.parties.set(ref, p);
+    }
+    return p;
+  }
+
+  private resolveParty(ref: string): Party {
     if (ref === 'kubelet') return { name: 'kubelet', endpoint: { kind: 'external', ip: KUBELET_PROBE_IP, name: `kubelet (${KUBELET_PROBE_IP})` } };
     if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ref)) return { name: ref, endpoint: { kind: 'external', ip: ref, name: ref } };
     const slash = ref.indexOf('/');
@@ -395,7 +409,7 @@ export class PerimeterVerifier {
 
   // ---- matrix and comparison -------------------------------------------------------------------
 
-  private scan(): { flows: Flow[]; mismatches: Disagreement[] } {
+  private scan(): Scan {
     if (this.scanned) return this.scanned;
     const flows: Flow[] = [];
     const mismatches: Disagreement[] = [];
@@ -438,8 +452,22 @@ export class PerimeterVerifier {
     for (const port of [...new Set(external.map((e) => e.port))]) {
       for (const from of sources) if (from !== WORLD_IP) record(from, WORLD_IP, port);
     }
-    this.scanned = { flows, mismatches };
+    this.scanned = { flows, mismatches, sources: new Set(sources), external: new Set(external.map((e) => `${e.host}:${e.port}`)) };
     return this.scanned;
+  }
+
+  /**
+   * Whether the matrix decided a connection: it checks every source against every port of every
+   * workload (sources no ALLOW rule names only in principle: they fail the identity layer), every
+   * external host it names, and the direct dial to an outside address on those hosts' ports.
+   */
+  private decided(from: string, to: string, port: number): boolean {
+    const scan = this.scan();
+    if (!scan.sources.has(from) || from === to) return false;
+    if (to === WORLD_IP) return [...scan.external].some((e) => e.endsWith(`:${port}`));
+    if (scan.external.has(`${to}:${port}`)) return true;
+    const w = this.model.workload(to);
+    return !!w && w.kind !== 'Waypoint' && w.containerPorts.includes(port);
   }
 
   /** Sources by principal and by namespace, and those without identity. */

@@ -1,3 +1,5 @@
+import { IntentsDocument } from './intents';
+
 /** Options for loading manifests into a `PerimeterVerifier`. */
 export interface VerifierOptions {
   /**
@@ -22,6 +24,12 @@ export interface VerifierOptions {
    * @default false
    */
   readonly dryRunEnforced?: boolean;
+  /**
+   * The declared intents to verify against (`compare()`, and the external hosts and mesh namespaces they
+   * name), instead of those the manifests carry.
+   * @default - the intents ConfigMap of the manifests, if any
+   */
+  readonly intents?: IntentsDocument;
 }
 
 /** The request a check is about. Unset HTTP attributes mean "some request": conditions on them can be met. */
