@@ -41,6 +41,7 @@ export function readIntent(manifests: Json[], options: ReadOptions = {}): Import
 
   const policies = new PolicyReader(ctx, only);
   policies.read(model.authorizationPolicies, rawOf('AuthorizationPolicy'));
+  policies.readIngressGateways(meshNamespaces);
   const services = readServiceEntries(ctx, rawOf('ServiceEntry'), only);
   const egress = [...services.egress, ...ciliumDirectEgress(ctx, only)];
   const rules = policies.rules.filter((r) => meshNamespaces.has(r.namespace));

@@ -28,6 +28,30 @@ export class PolicyReader {
     }
   }
 
+  /**
+   * An ingress Gateway's listeners say who may call it: clients from outside the cluster, on the listener
+   * ports. Read only where no policy is attached to the Gateway (one that is says it instead).
+   */
+  public readIngressGateways(meshNamespaces: Set<string>): void {
+    for (const g of this.ctx.model.gateways.filter((x) => x.spec.gatewayClassName !== 'istio-waypoint' && meshNamespaces.has(x.namespace!))) {
+      const attached = this.ctx.model.inNamespace(this.ctx.model.authorizationPolicies, g.namespace!)
+        .some((p) => targetsOf(p).some((t) => t.kind === 'Gateway' && t.name === g.name));
+      const w = this.ctx.model.workloads.find((x) => x.kind === 'Gateway' && x.namespace === g.namespace && x.name === g.name);
+      if (attached || !w || w.containerPorts.length === 0 || (this.only && !this.only.has(g.namespace!))) continue;
+      this.rules.push({
+        action: 'ALLOW',
+        id: this.ctx.id(g.namespace!, `${g.name}-clients`),
+        namespace: g.namespace!,
+        from: [{ kind: 'cidrs', cidrs: ['0.0.0.0/0'] }],
+        exceptFrom: [],
+        to: this.ctx.workload(w).key,
+        ports: w.containerPorts,
+        methods: [], paths: [], headers: [], claims: [],
+        origin: `Gateway ${g.namespace}/${g.name} (its listeners accept clients from outside the cluster)`,
+      });
+    }
+  }
+
   private readRoot(p: PolicyObject, raw: Json): void {
     const what = `AuthorizationPolicy ${p.namespace}/${p.name}`;
     if (allowsNothing(p) && !p.spec.selector) {
@@ -67,13 +91,19 @@ export class PolicyReader {
       }
       const several = rules.length > 1 || reading.rules.length > 1;
       for (const r of reading.rules) {
+        // two rules that say the same (a `from` and a `when` on source.namespace) are one intent
+        const same = this.rules.find((x) => x.origin.startsWith(`${what} `) && sameIntent(x, r));
+        if (same) {
+          this.rules[this.rules.indexOf(same)] = { ...same, origin: `${same.origin}, rules[${index}]` };
+          continue;
+        }
         const dest = r.to ? this.ctx.workloads.get(r.to)!.name : 'namespace';
         const id = this.ctx.id(p.namespace!, several ? `${p.name}-${dest}` : p.name);
         this.rules.push({ ...r, id, origin: `${what} rules[${index}]` });
       }
     });
     if (bad.length > 0) {
-      const copy = { ...raw, metadata: carriedMetadata(raw), spec: { ...raw.spec, rules: bad.map((b) => rules[b.index]) } };
+      const copy = bad.length === rules.length ? raw : { ...raw, metadata: carriedMetadata(raw), spec: { ...raw.spec, rules: bad.map((b) => rules[b.index]) } };
       this.carry(copy, bad.flatMap((b) => b.fields), `the constructs have no field for ${bad.flatMap((b) => b.fields).map((f) => f.replace(/^rules\[\d+\]\./, '')).join(', ')}`,
         bad.length < rules.length ? `only rules ${bad.map((b) => b.index).join(', ')} are carried; the others are constructs` : undefined);
     }
@@ -118,9 +148,17 @@ export class PolicyReader {
     if (sources.jwt && !destinations.every((d) => d && jwtOf(this.ctx, d))) bad.push('from.source.requestPrincipals (no RequestAuthentication validates tokens for the workload)');
     if (bad.length > 0) return { fields: bad };
     const rules: Omit<PlanRule, 'id'>[] = [];
-    for (const d of destinations) {
+    // an ALLOW for every pod of the namespace on every port: the constructs name the ports, so it is said per workload
+    const everyPort = action === 'ALLOW' && operations.some((o) => !o.ports?.length);
+    const named = destinations.flatMap((d) => (d === undefined && everyPort ? this.ctx.selected(p.namespace!, {}) : [d]));
+    if (named.length === 0) return { fields: ['to (every port of every pod of a namespace that declares no workload)'] };
+    for (const d of named) {
       const planned = d ? this.ctx.workload(d) : undefined;
       for (const o of operations) {
+        if (action === 'ALLOW' && !o.ports?.length && planned && planned.ports.length === 0) {
+          this.ctx.notes.push(`AuthorizationPolicy ${p.namespace}/${p.name} allows every port of ${planned.key}, which declares none: no rule is declared for it (name the port in the rule, or on the container)`);
+          continue;
+        }
         // a targetRefs policy names Service ports (the waypoint matches what the client dialled): the constructs take container ports
         const ports = (o.ports as string[] | undefined)?.map((x) => Number(x)).map((x) => targeted && planned?.service
           ? planned.service.ports.find((sp) => sp.port === x)?.targetPort ?? x : x);
@@ -256,6 +294,11 @@ function isRequireWaypoint(ctx: ImportModel, rules: Json[]): boolean {
 
 function carriedMetadata(raw: Json): Json {
   return { ...raw.metadata, name: `${raw.metadata?.name}-carried` };
+}
+
+function sameIntent(a: Omit<PlanRule, 'id'>, b: Omit<PlanRule, 'id'>): boolean {
+  const strip = ({ origin: _o, id: _i, ...rest }: Omit<PlanRule, 'id'> & { id?: string }) => JSON.stringify(rest);
+  return strip(a) === strip(b);
 }
 
 function dedupe(ids: PlanIdentity[]): PlanIdentity[] {
