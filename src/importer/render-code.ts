@@ -101,7 +101,8 @@ export function renderCode(plan: ImportPlan, options: RenderOptions): string {
     if (n.permissive) p.mtls = `${use('MtlsMode')}.PERMISSIVE`;
     if (Object.keys(n.labels).length > 0) p.labels = literal(n.labels);
     if (n.waypoint) p.waypoint = literal({ ...(n.waypoint.name !== 'waypoint' ? { name: n.waypoint.name } : {}), useForNamespace: n.waypoint.useForNamespace });
-    line(`const ${nsVar.get(n.name)} = new MeshNamespace(perimeter, ${literal(n.name)}${Object.keys(p).length ? `, ${props(p)}` : ''}); ${comment(
+    const named = plan.rules.some((r) => r.namespace === n.name) || plan.egress.some((e) => e.namespace === n.name || e.egressNamespace === n.name);
+    line(`${named ? `const ${nsVar.get(n.name)} = ` : ''}new MeshNamespace(perimeter, ${literal(n.name)}${Object.keys(p).length ? `, ${props(p)}` : ''}); ${comment(
       `${n.origin}${n.waypoint ? `; waypoint from ${n.waypoint.origin}` : ''}`)}`);
   }
 
