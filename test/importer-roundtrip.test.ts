@@ -9,8 +9,8 @@ import { dirOf, run } from './support/cli';
 import { EbpfLab } from '../examples/ebpf-lab/chart';
 import { Fintech } from '../examples/fintech/chart';
 import { HybridProduction } from '../examples/hybrid-production/chart';
-import { loadManifests } from '../src/cli/main';
 import { FlowOutcome, PerimeterImporter, PerimeterVerifier } from '../src';
+import { loadManifests } from '../src/cli/main';
 import { contextOf } from '../src/importer/import-proof';
 import { oldObjects } from '../src/importer/read-intent';
 
@@ -43,10 +43,10 @@ describe('import round trip: each example\'s dist/', () => {
 
 describe('import: the generated code in a fresh cdk8s app', () => {
   // seed-001's carried policy selects pods by a label (tier) that only the Deployment's pods carry: without them, verify flags it
-  it.each([
+  it.for<[string, string[]]>([
     ['seed-000', []],
     ['seed-001', ['error: AuthorizationPolicy fintech-core/payment-processor-access-carried: selector {"app":"payment-processor","tier":"critical"} matches no workload']],
-  ])('%s: compiles with tsc, synthesizes what the importer ran in-process, and verifies (findings: %j)', (fixture, findings, ctx) => {
+  ])('%s: compiles with tsc, synthesizes what the importer ran in-process, and verifies (findings: %j)', ([fixture, findings], ctx) => {
     // the app imports the compiled library: `npm test` runs before the compile on a fresh clone, `npx projen build` after it
     if (!existsSync(join(root, 'lib', 'index.js'))) ctx.skip('needs lib/: runs in `npx projen build`, after the compile');
     const dir = mkdtempSync(join(tmpdir(), 'mesh-perimeter-import-app-'));

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FlowOutcome, ImportedFlow, PerimeterImporter, PerimeterVerifier } from '../src';
 import { run } from './support/cli';
 import { loadManifests } from '../src/cli/main';
-import { FlowOutcome, ImportedFlow, PerimeterImporter, PerimeterVerifier } from '../src';
 
 const fixtures = join(__dirname, 'importer', 'fixtures');
 const importDir = (name: string, namespaces?: string[]) =>
@@ -12,7 +12,8 @@ const flow = (flows: ImportedFlow[], from: string, to: string, port: number) => 
   expect(found, `${from} -> ${to}:${port} among ${flows.map((f) => `${f.from} -> ${f.to}:${f.port}`).join(', ')}`).toHaveLength(1);
   return found[0];
 };
-const outcomes = (flows: ImportedFlow[]) => Object.fromEntries(Object.values(FlowOutcome).map((o) => [o, flows.filter((f) => f.outcome === o).length]));
+const outcomes = (flows: ImportedFlow[]) => Object.fromEntries(Object.values(FlowOutcome)
+  .map((o) => [o, flows.filter((f) => f.outcome === o).length]));
 
 describe('import: the hybrid on-prem blog (seed 000)', () => {
   const i = importDir('seed-000');
@@ -38,7 +39,7 @@ describe('import: the hybrid on-prem blog (seed 000)', () => {
 
   it('reports the egress gateway path as fixed too (HBONE to the in-namespace gateway was blocked), and nothing else', () => {
     expect(flow(i.flows, 'production/backend-api', 'api.external.com', 443).outcome).toBe(FlowOutcome.FIXED);
-    expect(outcomes(i.flows)).toMatchObject({ kept: 0, fixed: 4, closed: 0, 'not expressible': 0, 'lost': 0, 'opened': 0 });
+    expect(outcomes(i.flows)).toMatchObject({ 'kept': 0, 'fixed': 4, 'closed': 0, 'not expressible': 0, 'lost': 0, 'opened': 0 });
     expect(i.ok).toBe(true);
     expect(i.notes).toContain('ServiceEntry production/external-api: no AuthorizationPolicy names its callers, so every workload of namespace production may use it (Identity.namespace)');
   });

@@ -11,11 +11,11 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { importCommand } from './import-command';
 import { comparisonReport, denyRuleList, diffReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
 import { dispositionOf, expandLists, ManifestError, ManifestModel } from '../verifier/model';
 import { diffPerimeters } from '../verifier/perimeter-diff';
 import { PerimeterVerifier, VerifierOptions } from '../verifier/perimeter-verifier';
-import { importCommand } from './import-command';
 
 interface Output {
   write(text: string): unknown;

@@ -3,9 +3,9 @@
  * and the plan being built (workloads named so far, construct ids, notes). The reading decisions are in
  * docs/importing.md.
  */
+import { PlanIdentity, PlanWorkload } from './plan';
 import { matchSelector } from '../verifier/kernel';
 import { GATEWAY_NAME_LABEL, Json, ManifestModel, WorkloadInfo } from '../verifier/model';
-import { PlanIdentity, PlanWorkload } from './plan';
 
 /** The trust domain, namespace and service account of a principal (`td/ns/N/sa/S`, `spiffe://` optional). */
 export function parsePrincipal(principal: string): { trustDomain: string; namespace: string; serviceAccount: string } | undefined {

@@ -8,11 +8,11 @@
  * before is closed when no imported intent declares it (the old YAML allowed it without an ALLOW rule
  * meaning it), else lost. A flow the new perimeter allows only through a carried object is not expressible.
  */
+import { FlowOutcome } from './flow-outcome';
+import { ImportPlan } from './plan';
 import { ManifestError } from '../verifier/model';
 import { PerimeterVerifier } from '../verifier/perimeter-verifier';
 import { Flow, Hop, Verdict } from '../verifier/types';
-import { FlowOutcome } from './flow-outcome';
-import { ImportPlan } from './plan';
 
 export interface ClassifiedFlow {
   readonly from: string;
@@ -77,7 +77,8 @@ export function prove(old: Record<string, any>[], fresh: Record<string, any>[], 
     });
   }
   const order = Object.values(FlowOutcome);
-  return out.sort((a, b) => order.indexOf(a.outcome) - order.indexOf(b.outcome) || a.to.localeCompare(b.to) || a.from.localeCompare(b.from) || a.port - b.port);
+  return out.sort((a, b) => order.indexOf(a.outcome) - order.indexOf(b.outcome)
+    || a.to.localeCompare(b.to) || a.from.localeCompare(b.from) || a.port - b.port);
 }
 
 const BYPASS = 'pod IP, skipping waypoint';

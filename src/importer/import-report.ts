@@ -32,7 +32,8 @@ export function importMarkdown(r: Report, sources: string): string {
     r.ok ? 'Every flow is kept, fixed or closed: `mesh-perimeter import` exits 0.'
       : 'Some flows are not kept, fixed or closed: `mesh-perimeter import` exits 1.',
   ];
-  for (const outcome of [FlowOutcome.FIXED, FlowOutcome.CLOSED, FlowOutcome.NOT_EXPRESSIBLE, FlowOutcome.LOST, FlowOutcome.OPENED, FlowOutcome.KEPT]) {
+  const order = [FlowOutcome.FIXED, FlowOutcome.CLOSED, FlowOutcome.NOT_EXPRESSIBLE, FlowOutcome.LOST, FlowOutcome.OPENED, FlowOutcome.KEPT];
+  for (const outcome of order) {
     const flows = r.flows.filter((f) => f.outcome === outcome);
     if (flows.length === 0) continue;
     const [title, side] = SECTIONS[outcome];

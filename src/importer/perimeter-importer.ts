@@ -1,12 +1,12 @@
-import { parseAllDocuments } from 'yaml';
-import { ManifestError } from '../verifier/model';
+import { parseAllDocuments, stringify } from 'yaml';
 import { FlowOutcome } from './flow-outcome';
-import { importMarkdown } from './import-report';
 import { prove } from './import-proof';
+import { importMarkdown } from './import-report';
 import { ImportPlan } from './plan';
 import { oldObjects, readIntent } from './read-intent';
 import { renderCode } from './render-code';
 import { synthesizeCode } from './run-code';
+import { ManifestError } from '../verifier/model';
 
 /** Options for `PerimeterImporter`. */
 export interface PerimeterImporterOptions {
@@ -181,11 +181,6 @@ export function counts(flows: ImportedFlow[]): Record<string, number> {
   return Object.fromEntries(Object.values(FlowOutcome).map((o) => [o, flows.filter((f) => f.outcome === o).length]));
 }
 
-function stringify(m: Record<string, any>): string {
-  // the yaml package is a dependency of the library (bundled)
-  const { stringify: toYaml } = require('yaml') as typeof import('yaml');
-  return toYaml(m);
-}
 
 function internal(e: unknown): Error {
   return new Error(`the generated code does not synthesize (${(e as Error)?.message ?? String(e)}): a bug of the importer, please report it with the manifests`);

@@ -3,12 +3,13 @@
  * on the ServiceEntry or its namespace) is an exit; its callers are the identities of the policies
  * attached to the ServiceEntry, else every workload of the ServiceEntry's namespace.
  */
-import { targetsOf, waypointFor } from '../verifier/istio';
-import { Json, ServiceEntryInfo } from '../verifier/model';
 import { ImportModel } from './import-model';
 import { PlanCarried, PlanEgress, PlanIdentity } from './plan';
+import { targetsOf, waypointFor } from '../verifier/istio';
+import { Json, ServiceEntryInfo } from '../verifier/model';
 
-export function readServiceEntries(ctx: ImportModel, raw: (se: ServiceEntryInfo) => Json, only?: Set<string>): { egress: PlanEgress[]; carried: PlanCarried[] } {
+export function readServiceEntries(ctx: ImportModel, raw: (se: ServiceEntryInfo) => Json, only?: Set<string>):
+{ egress: PlanEgress[]; carried: PlanCarried[] } {
   const egress: PlanEgress[] = [];
   const carried: PlanCarried[] = [];
   for (const se of ctx.model.serviceEntries) {

@@ -3,13 +3,13 @@
  * this one settles the mesh-wide settings, the namespaces in the mesh and the kernel flavor. How intent is
  * read, and why: docs/importing.md.
  */
-import { targetsOf } from '../verifier/istio';
-import { expandLists, Json, ManifestModel, PolicyObject } from '../verifier/model';
 import { ImportModel, objectName, parsePrincipal } from './import-model';
 import { ImportPlan, PlanNamespace, PlanRule } from './plan';
 import { readServiceEntries } from './read-egress';
 import { ciliumDirectEgress, clusterCidrs } from './read-kernel';
 import { PolicyReader } from './read-policies';
+import { targetsOf } from '../verifier/istio';
+import { expandLists, Json, ManifestModel, PolicyObject } from '../verifier/model';
 
 export interface ReadOptions {
   readonly rootNamespace?: string;

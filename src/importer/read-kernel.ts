@@ -4,10 +4,10 @@
  * egress gateway must not treat as the internet. Everything else in it (default deny, DNS, HBONE, probes,
  * istiod) is plumbing the KernelBackstop derives from the intents.
  */
-import { matchSelector } from '../verifier/kernel';
-import { Json, PolicyObject, WorkloadInfo } from '../verifier/model';
 import { ImportModel } from './import-model';
 import { PlanEgress, PlanIdentity } from './plan';
+import { matchSelector } from '../verifier/kernel';
+import { Json, PolicyObject, WorkloadInfo } from '../verifier/model';
 
 const PROBE_CIDRS = ['169.254.7.127/32', 'fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128'];
 const NAMESPACE_NAME = 'kubernetes.io/metadata.name';

@@ -3,11 +3,11 @@
  * destination workload and operation. What the constructs cannot say is carried unchanged (the rule, in a
  * copy of its policy). Decisions: docs/importing.md.
  */
-import { targetsOf } from '../verifier/istio';
-import { Json, PolicyObject, WorkloadInfo } from '../verifier/model';
 import { ImportModel } from './import-model';
 import { PlanCarried, PlanHeader, PlanIdentity, PlanJwt, PlanRule } from './plan';
 import { plaintextCallers } from './read-kernel';
+import { targetsOf } from '../verifier/istio';
+import { Json, PolicyObject, WorkloadInfo } from '../verifier/model';
 
 /** A rule, or the reason it cannot be said. */
 type Reading = { rules: Omit<PlanRule, 'id'>[] } | { fields: string[] };
@@ -46,7 +46,10 @@ export class PolicyReader {
         exceptFrom: [],
         to: this.ctx.workload(w).key,
         ports: w.containerPorts,
-        methods: [], paths: [], headers: [], claims: [],
+        methods: [],
+        paths: [],
+        headers: [],
+        claims: [],
         origin: `Gateway ${g.namespace}/${g.name} (its listeners accept clients from outside the cluster)`,
       });
     }
@@ -103,7 +106,8 @@ export class PolicyReader {
       }
     });
     if (bad.length > 0) {
-      const copy = bad.length === rules.length ? raw : { ...raw, metadata: carriedMetadata(raw), spec: { ...raw.spec, rules: bad.map((b) => rules[b.index]) } };
+      const copy = bad.length === rules.length ? raw
+        : { ...raw, metadata: carriedMetadata(raw), spec: { ...raw.spec, rules: bad.map((b) => rules[b.index]) } };
       this.carry(copy, bad.flatMap((b) => b.fields), `the constructs have no field for ${bad.flatMap((b) => b.fields).map((f) => f.replace(/^rules\[\d+\]\./, '')).join(', ')}`,
         bad.length < rules.length ? `only rules ${bad.map((b) => b.index).join(', ')} are carried; the others are constructs` : undefined);
     }
@@ -184,8 +188,9 @@ export class PolicyReader {
   }
 
   /** The callers of a rule (its `from`, or the identity conditions of its `when`). */
-  private readSources(p: PolicyObject, action: string, from: Json[] | undefined, when: When, destinations: (WorkloadInfo | undefined)[], bad: string[]):
-  { from: PlanIdentity[]; except: PlanIdentity[]; jwt: boolean } {
+  private readSources(p: PolicyObject, action: string, from: Json[] | undefined, when: When, destinations: (WorkloadInfo | undefined)[],
+    bad: string[]):
+    { from: PlanIdentity[]; except: PlanIdentity[]; jwt: boolean } {
     const out: PlanIdentity[] = [];
     const except: PlanIdentity[] = [];
     let jwt = false;
@@ -256,12 +261,16 @@ function readWhen(conditions: Json[], bad: string[]): When & { identities: PlanI
   conditions.forEach((c, i) => {
     const header = /^request\.headers\[(.+)\]$/.exec(c.key ?? '');
     const claim = /^request\.auth\.claims\[(.+)\]$/.exec(c.key ?? '');
-    if (header) headers.push({ name: header[1].toLowerCase(), ...(c.values ? { values: c.values } : {}), ...(c.notValues ? { notValues: c.notValues } : {}) });
+    if (header) headers.push(headerOf(header[1], c));
     else if (claim && c.values?.length && !c.notValues) claims.push({ claim: claim[1], values: c.values });
     else if (c.key === 'source.namespace' && c.values?.length && !c.notValues) identities.push(...c.values.map((n: string) => ({ kind: 'namespace' as const, namespace: n })));
     else bad.push(`when[${i}].key=${c.key}${c.notValues ? ' (notValues)' : ''}`);
   });
   return { headers, claims, identities };
+}
+
+function headerOf(name: string, c: Json): PlanHeader {
+  return { name: name.toLowerCase(), ...(c.values ? { values: c.values } : {}), ...(c.notValues ? { notValues: c.notValues } : {}) };
 }
 
 /** The token rules of the RequestAuthentication that selects a workload's pods (its first jwtRule). */
