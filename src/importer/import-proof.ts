@@ -9,21 +9,12 @@
  * meaning it), else lost. A flow the new perimeter allows only through a carried object is not expressible.
  */
 import { FlowOutcome } from './flow-outcome';
+import type { ImportedFlow } from './perimeter-importer';
 import { ImportPlan } from './plan';
 import { ManifestError } from '../verifier/model';
 import { PerimeterVerifier } from '../verifier/perimeter-verifier';
 import { Flow, Hop, Verdict } from '../verifier/types';
 
-export interface ClassifiedFlow {
-  readonly from: string;
-  readonly to: string;
-  readonly port: number;
-  readonly via?: string;
-  readonly outcome: FlowOutcome;
-  readonly layers: string[];
-  readonly before: string;
-  readonly after: string;
-}
 
 /** Kinds the new perimeter owns in the namespaces it imports: the old ones are replaced, everything else stays. */
 const OWNED = new Set(['AuthorizationPolicy', 'PeerAuthentication', 'RequestAuthentication', 'ServiceEntry', 'DestinationRule', 'NetworkPolicy',
@@ -41,7 +32,7 @@ export function contextOf(old: Record<string, any>[], fresh: Record<string, any>
   });
 }
 
-export function prove(old: Record<string, any>[], fresh: Record<string, any>[], plan: ImportPlan, only?: Set<string>): ClassifiedFlow[] {
+export function prove(old: Record<string, any>[], fresh: Record<string, any>[], plan: ImportPlan, only?: Set<string>): ImportedFlow[] {
   const options = { rootNamespace: plan.rootNamespace, trustDomain: plan.trustDomain };
   const before = PerimeterVerifier.fromManifests(old, options);
   const after = PerimeterVerifier.fromManifests([...fresh, ...contextOf(old, fresh, only)], options);
@@ -53,7 +44,7 @@ export function prove(old: Record<string, any>[], fresh: Record<string, any>[], 
   const newFlows = keys(after.matrix());
   for (const f of [...before.matrix(), ...after.matrix()]) if (inScope(f, only)) flows.set(key(f), f);
 
-  const out: ClassifiedFlow[] = [];
+  const out: ImportedFlow[] = [];
   for (const [k, f] of flows) {
     const was = verdict(before, f);
     const is = verdict(after, f);
