@@ -17,6 +17,8 @@ export * from './spiffe-deny';
 export * from './waypoint';
 export * from './waypoint-traffic-type';
 export * from './workload';
+export * from './importer/flow-outcome';
+export * from './importer/perimeter-importer';
 export * from './verifier/perimeter-assertion';
 export * from './verifier/perimeter-verifier';
 

@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { importCommand } from './import-command';
 import { comparisonReport, denyRuleList, diffReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
 import { dispositionOf, expandLists, ManifestError, ManifestModel } from '../verifier/model';
 import { diffPerimeters } from '../verifier/perimeter-diff';
@@ -36,6 +37,9 @@ const COMMANDS: Record<string, readonly [string, string]> = {
     'Draws who can reach what. html is a self-contained page: an SVG laid out by the CLI, with no script and no network access.'],
   report: ['report DIR... [--title TITLE] [--out FILE]',
     'Writes a Markdown report: the verdict, the flows with their HTTP conditions, the DENY rules, a Mermaid graph.'],
+  import: ['import DIR... [--out FILE] [--namespace NS]... [--json]',
+    'Turns existing policy manifests into a cdk8s app with these constructs (to FILE), runs it, and reports every flow\n'
+    + 'as kept, fixed, closed or not expressible (Markdown, or --json); exit 1 unless each one is kept, fixed or closed.'],
 };
 
 const OPTIONS = 'options: --ignore-kind KIND|GROUP/KIND (repeatable)  --trust-domain TD  --root-namespace NS';
@@ -94,6 +98,14 @@ export function main(argv: string[], out: Output = process.stdout, err: Output =
       case 'diff': return diff(args, opts, out);
       case 'graph': return graph(args, opts, out);
       case 'report': return report(args, opts, out);
+      case 'import': return importCommand({
+        manifests: loadManifests(args.positional, opts).manifests,
+        sources: args.positional,
+        out: flag(args, 'out'),
+        namespaces: args.flags.get('namespace'),
+        json: args.flags.has('json'),
+        ...options(args),
+      }, out);
       default:
         out.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
@@ -121,7 +133,7 @@ interface Args {
 }
 
 const BOOLEAN_FLAGS = new Set(['json']);
-const VALUE_FLAGS = new Set(['from', 'to', 'method', 'path', 'header', 'format', 'title', 'out', 'ignore-kind', 'trust-domain', 'root-namespace']);
+const VALUE_FLAGS = new Set(['from', 'to', 'method', 'path', 'header', 'format', 'title', 'out', 'ignore-kind', 'trust-domain', 'root-namespace', 'namespace']);
 
 function parse(argv: string[]): Args {
   const positional: string[] = [];
@@ -178,6 +190,17 @@ const isManifest = (d: unknown): boolean => typeof d === 'object' && d !== null 
  * skipped or refused). Each file's objects are checked on their own first, so a refusal names its file.
  */
 export function load(paths: string[], opts: LoadOptions = {}): PerimeterVerifier {
+  const { manifests, files } = loadManifests(paths, opts);
+  try {
+    return PerimeterVerifier.fromManifests(manifests, opts);
+  } catch (e) {
+    if (e instanceof ManifestError) throw new ManifestError(`${files.join(', ')}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The Kubernetes objects under the given files or folders, and the files read (see `load`). */
+export function loadManifests(paths: string[], opts: LoadOptions = {}): { manifests: unknown[]; files: string[] } {
   if (paths.length === 0) throw new UsageError('name at least one folder or file of manifests');
   const files: { path: string; named: boolean }[] = [];
   const walk = (p: string, named: boolean) => {
@@ -234,12 +257,7 @@ export function load(paths: string[], opts: LoadOptions = {}): PerimeterVerifier
   if (skippedKinds.size > 0) {
     opts.err?.write(`mesh-perimeter: --ignore-kind skipped ${[...skippedKinds].map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
   }
-  try {
-    return PerimeterVerifier.fromManifests(manifests, opts);
-  } catch (e) {
-    if (e instanceof ManifestError) throw new ManifestError(`${files.map((f) => f.path).join(', ')}: ${e.message}`);
-    throw e;
-  }
+  return { manifests, files: files.map((f) => f.path) };
 }
 
 function verify(a: Args, opts: LoadOptions, out: Output): number {
