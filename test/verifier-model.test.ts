@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PerimeterVerifier } from '../src';
 import { intentsConfigMap, namespace } from './support/manifests';
+import { findingsOf } from '../src/verifier/findings';
 import { dataplaneOf, ManifestError, ManifestModel, ModelOptions } from '../src/verifier/model';
 
 // ---- fixtures -------------------------------------------------------------------------------------
@@ -130,6 +131,19 @@ describe('intents workloads created elsewhere', () => {
   it('puts gateway pods outside the mesh', () => {
     const gw = { namespace: 'shop', name: 'edge', labels: { 'gateway.networking.k8s.io/gateway-name': 'edge' }, serviceAccount: 'edge', ports: [443] };
     expect(workload(withIntents([gw]), 'shop/edge')).toMatchObject({ dataplane: 'none', containerPorts: [443] });
+  });
+
+  it('knows the Gateway of gateway pods created elsewhere: a policy attached to it references something', () => {
+    const gw = { namespace: 'shop', name: 'edge', labels: { 'gateway.networking.k8s.io/gateway-name': 'edge' }, serviceAccount: 'edge', ports: [443] };
+    const attached = (name: string) => ({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: `${name}-allow`, namespace: 'shop' },
+      spec: { targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name }], action: 'ALLOW', rules: [{}] },
+    });
+    expect(findingsOf(withIntents([gw], attached('edge'), attached('ghost'))).map((f) => `${f.object}: ${f.message}`)).toEqual([
+      'AuthorizationPolicy shop/ghost-allow: targetRefs Gateway ghost does not exist (or cannot be attached from here)',
+    ]);
   });
 });
 

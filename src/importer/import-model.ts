@@ -60,9 +60,13 @@ export class ImportModel {
     const known = this.workloads.get(w.id);
     if (known) return known;
     const raw = this.raw.get(`${w.kind} ${w.namespace}/${w.name}`) ?? this.raw.get(`Gateway ${w.namespace}/${w.name}`);
+    // the pod template's labels (less those that change per release): what policies select them by, and what the
+    // declared-elsewhere workload's pods carry for the verifier; else the controller's selector
+    const template = stableLabels(w.podLabels);
     const selector: Record<string, string> | undefined = w.kind === 'Gateway' ? { [GATEWAY_NAME_LABEL]: w.name }
-      : w.kind === 'Pod' ? undefined : raw?.spec?.selector?.matchLabels ?? (w.kind === 'ReplicationController' ? raw?.spec?.selector : undefined);
-    const labels = selector && Object.keys(selector).length > 0 ? selector : stableLabels(w.podLabels);
+      : Object.keys(template).length > 0 ? template
+        : raw?.spec?.selector?.matchLabels ?? (w.kind === 'ReplicationController' ? raw?.spec?.selector : undefined);
+    const labels = selector && Object.keys(selector).length > 0 ? selector : template;
     const service = this.model.servicesOf(w)[0];
     const ports = service?.ports.map((p) => ({ port: p.port, targetPort: typeof p.targetPort === 'number' ? p.targetPort : w.namedPorts?.[p.targetPort]?.port }))
       .filter((p): p is { port: number; targetPort: number } => p.targetPort !== undefined);

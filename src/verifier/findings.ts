@@ -1,6 +1,6 @@
 import { targetsOf, waypointFor } from './istio';
 import { matchSelector } from './kernel';
-import { Json, ManifestModel } from './model';
+import { gatewayName, Json, ManifestModel } from './model';
 import { Finding, FindingSeverity } from './types';
 
 /** Objects that reference nothing: a selector, target or waypoint that does not exist. */
@@ -15,7 +15,9 @@ export function findingsOf(m: ManifestModel): Finding[] {
     for (const t of targetsOf(p)) {
       const found = t.kind === 'Service' ? m.services.some((s) => s.namespace === p.namespace && s.name === t.name)
         : t.kind === 'ServiceEntry' ? m.serviceEntries.some((s) => s.namespace === p.namespace && s.name === t.name)
+          // a Gateway created elsewhere is known by its pods, which the intents declare (labelled with its name)
           : t.kind === 'Gateway' ? m.gateways.some((g) => g.namespace === p.namespace && g.name === t.name)
+            || m.inNamespace(m.workloads, p.namespace ?? '').some((w) => w.kind === 'Gateway' && gatewayName(w) === t.name)
             : t.kind === 'GatewayClass' ? p.namespace === m.rootNamespace && t.name === 'istio-waypoint' : false;
       if (!found) out.push({ severity: FindingSeverity.ERROR, object: `AuthorizationPolicy ${p.namespace}/${p.name}`, message: `targetRefs ${t.kind} ${t.name} does not exist (or cannot be attached from here)` });
     }
