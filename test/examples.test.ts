@@ -47,7 +47,7 @@ describe('examples', () => {
     expect(kernel.allows(backend, external, 443)).toBe(false);
   });
 
-  it('fintech: the seed-001 L7 rules for payment-processor, at the waypoint, with the waypoint required at ztunnel', () => {
+  it('fintech: the L7 rules of the fintech guide for payment-processor, at the waypoint, with the waypoint required at ztunnel', () => {
     const out = synth(new Fintech(Testing.app(), 'fintech'));
     const gw = only(out, 'Gateway', 'payment-waypoint', 'fintech-core');
     expect(gw.spec.listeners[0]).toMatchObject({ name: 'mesh', port: 15008, protocol: 'HBONE' });

@@ -215,8 +215,8 @@ describe('KernelBackstop', () => {
     });
   });
 
-  describe('the seed-000 lesson', () => {
-    // The seed's own layer 4: egress only DNS and 15008 to istio-system.
+  describe('the lesson of the hybrid on-prem blog', () => {
+    // The blog's own layer 4 (fixtures/seed-000): egress only DNS and 15008 to istio-system.
     const seedPolicy = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
@@ -246,7 +246,7 @@ describe('KernelBackstop', () => {
       return synthValid(chart);
     }
 
-    it('the seed policy blocks frontend -> backend-api and backend-api -> the in-namespace egress gateway', () => {
+    it('the policy of the blog blocks frontend -> backend-api and backend-api -> the in-namespace egress gateway', () => {
       const seed = new KernelModel([seedPolicy]);
       expect(seed.allows(frontend, backend, 15008)).toBe(false);
       expect(seed.allows(backend, egressGateway, 15008)).toBe(false);

@@ -5,7 +5,7 @@ import { Fintech } from '../examples/fintech/chart';
 import { HybridProduction } from '../examples/hybrid-production/chart';
 import { expectPerimeter, PerimeterAssertion, PerimeterVerifier } from '../src';
 
-/** Seed 000, written by hand: the namespace, the two apps, the identity policy and the seed's own NetworkPolicy. */
+/** The hybrid on-prem blog, written by hand: the namespace, the two apps, the identity policy and the blog's own NetworkPolicy. */
 const SEED_000 = `
 apiVersion: v1
 kind: Namespace
@@ -63,7 +63,7 @@ function synth(chart: any): PerimeterVerifier {
 
 describe('PerimeterVerifier', () => {
   describe('on hand-written manifests', () => {
-    it('reports that the seed-000 NetworkPolicy blocks frontend -> backend-api, and why', () => {
+    it('reports that the NetworkPolicy of the hybrid on-prem blog blocks frontend -> backend-api, and why', () => {
       const v = PerimeterVerifier.fromYaml(SEED_000).check('production/frontend', 'production/backend-api', 8080);
       expect(v.allowed).toBe(false);
       const kernel = v.hops.find((h) => h.layer === 'kernel')!;

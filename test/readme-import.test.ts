@@ -13,7 +13,7 @@ function session(): { argv: string[]; printed: string } {
 }
 
 describe('README: adopting an existing perimeter', () => {
-  it('shows the real import report of the seed-000 fixture', () => {
+  it('shows the real import report of the hybrid on-prem blog (fixture seed-000)', () => {
     const s = session();
     expect(s.argv.slice(0, 2)).toEqual(['import', 'test/importer/fixtures/seed-000']);
     const dir = mkdtempSync(join(tmpdir(), 'mesh-perimeter-readme-import-'));

@@ -3,7 +3,7 @@ import { namespace } from './support/manifests';
 import { Endpoint, KernelEvaluator, Protocol } from '../src/verifier/kernel';
 import { ManifestModel } from '../src/verifier/model';
 
-// NetworkPolicy details a reader of anyone's YAML must get right (docs/ambient-semantics.md §7): named ports,
+// NetworkPolicy details a reader of anyone's YAML must get right (docs/semantics.md#networkpolicy): named ports,
 // empty and null peer and port lists, policyTypes defaults, port ranges and protocols, ipBlock and pods.
 
 const np = (spec: any, name = 'np') => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'shop' }, spec });

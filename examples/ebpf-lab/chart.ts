@@ -1,4 +1,4 @@
-// Seed 003: Cilium + Istio ambient, defense in depth, in namespace `demo`.
+// The eBPF lab: Cilium + Istio ambient, defense in depth, in namespace `demo`.
 //   hello-gateway (Gateway class istio, identity hello-gateway-istio) -> hello-app:8000
 //   hello-app -> postgres:5432, worker-app -> postgres:5432
 //   hello-app -> api.github.com:443 directly, pinned by Cilium to that name and SNI (api.cloudflare.com stays blocked)

@@ -1,4 +1,4 @@
-// Seed 001: a payments platform in namespace `fintech-core`. The payment processor accepts only the
+// The fintech zero-trust guide: a payments platform in namespace `fintech-core`. The payment processor accepts only the
 // HTTP calls each client needs, checked by a waypoint against the caller's SPIFFE identity:
 //   order-service, checkout-service  POST /api/v2/payments/process | /authorize  (with a tracing header)
 //   refund-service                   POST /api/v2/payments/refund               (with a manager approval token)

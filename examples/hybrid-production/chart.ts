@@ -1,4 +1,4 @@
-// Seed 000: a hybrid on-prem cluster on a flat network, hardened in four layers.
+// The hybrid on-prem blog: a cluster on a flat network, hardened in four layers.
 //   1. lock all doors   the mesh-wide deny (ztunnel and waypoints), `production` in ambient, STRICT mTLS
 //   2. staff badges     frontend (SA frontend-sa) may call backend-api on 8080; nothing else may
 //   3. one exit         only backend-api may reach api.external.com:443, through production-egress-gateway

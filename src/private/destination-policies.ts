@@ -24,7 +24,7 @@ const registries = new WeakMap<IntentGraph, Map<string, DestinationPolicies>>();
  * Placement follows the destination, not the single rule: once any rule needs HTTP attributes (or the
  * namespace routes its Services through its waypoint), every rule to the destination is enforced at the
  * waypoint, where the client identity is visible, and ztunnel admits only the waypoint ("require waypoint").
- * At ztunnel only L4 fields are ever emitted.
+ * At ztunnel only L4 fields are ever emitted. See docs/semantics.md#policy-scope and #l4-translation.
  */
 export class DestinationPolicies extends Construct {
   /** The emitter of `destination` in the perimeter of `settings`, created on first use. */
@@ -105,6 +105,7 @@ export class DestinationPolicies extends Construct {
   /**
    * A workload PeerAuthentication that accepts plaintext on exactly the ports out-of-mesh callers use
    * (port-level mTLS works on workload-selector policies only), the rest of the workload staying STRICT.
+   * See docs/semantics.md#peerauthentication.
    */
   private plaintextPorts(origin: IConstruct): PeerAuthentication {
     const d = this.destination;
@@ -178,6 +179,7 @@ export class DestinationPolicies extends Construct {
    * Ingress gateways skip a Service's waypoint unless the Service opts in (istio
    * `xds/endpoints/endpoint_builder.go` `findServiceWaypoint`; `TestIngressToWaypoint`): when an ingress
    * gateway is a declared caller, the Service is labelled so its calls go through the waypoint too.
+   * See docs/semantics.md#ingress-gateways.
    */
   private optInIngress(origin: IConstruct, service: ServiceRef): void {
     const ingress = this.intents.flatMap((i) => i.sources).find((s) => s.workload && isGateway(s.workload));
@@ -192,7 +194,7 @@ export class DestinationPolicies extends Construct {
   /**
    * Callers in sidecar namespaces never use waypoints (istio `xds/endpoints/endpoint_builder.go`; ambient
    * `baseline_test.go` "sidecars do not currently respect waypoints"): they reach the pod directly, so the
-   * waypoint's HTTP conditions and DENY rules would never apply to them.
+   * waypoint's HTTP conditions and DENY rules would never apply to them. See docs/semantics.md#sidecars.
    */
   private sidecarCallerProblems(): string[] {
     if (this.placement !== 'waypoint') return [];
@@ -282,7 +284,10 @@ export class DestinationPolicies extends Construct {
     });
   }
 
-  /** At ztunnel, only the waypoint may reach the pods, on the ports the rules allow, and the callers that cannot use a waypoint. */
+  /**
+   * At ztunnel, only the waypoint may reach the pods, on the ports the rules allow, and the callers that cannot use a waypoint
+   * (docs/semantics.md#waypoints).
+   */
   private requireWaypoint(): AuthorizationPolicy {
     // the ports are read at synthesis: rules added later widen them
     const ports = () => unique(this.intents.filter((i) => i.action === 'ALLOW' && !isOutOfMesh(i)).flatMap((i) => i.ports));
@@ -380,6 +385,7 @@ function sourcesOf(intent: Intent): Record<string, any>[] {
 /**
  * `from` entries for identities. Principals and namespaces go in separate entries (fields within one
  * source are ANDed, entries are ORed); `extra` (exclusions, the JWT requirement) is ANDed into each.
+ * Plaintext callers have no identity: docs/semantics.md#plaintext-callers.
  */
 export function sourceEntries(sources: readonly SourceIdentity[], extra: Record<string, string[]> = {}): Record<string, any>[] {
   const principals = unique(sources.map(principalOf).filter((p): p is string => p !== undefined));

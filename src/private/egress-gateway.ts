@@ -27,6 +27,7 @@ interface HostEntry {
  * per external host routed through it, and one AuthorizationPolicy per ServiceEntry admitting exactly the
  * declared callers (pinned by SNI for TLS). Shared by every EgressPerimeter that uses the same waypoint,
  * so a host has one ServiceEntry and one caller list, and no namespace gets another's hosts.
+ * See docs/semantics.md#egress.
  */
 export class EgressGateway extends Construct {
   /** The emitter of waypoint `name` in `namespace`, created under `scope` on first use. */

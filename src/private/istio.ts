@@ -1,4 +1,4 @@
-/** Istio and Gateway API names the emitters rely on (see ../shared/docs/ambient-semantics.md). */
+/** Istio and Gateway API names the emitters rely on; what Istio does with them: docs/semantics.md. */
 export const LABEL_DATAPLANE_MODE = 'istio.io/dataplane-mode';
 export const LABEL_INJECTION = 'istio-injection';
 export const LABEL_USE_WAYPOINT = 'istio.io/use-waypoint';

@@ -54,7 +54,7 @@ export const XDS_PORT = 15012;
 /**
  * Derives the kernel rules of every namespace from the intent graph: the single source both the
  * NetworkPolicy and the Cilium renderers read, so the kernel layer allows exactly what the mesh layer
- * allows (over HBONE 15008 for ambient hops) and nothing else.
+ * allows (over HBONE 15008 for ambient hops) and nothing else. See docs/semantics.md#hbone and #egress.
  */
 export class KernelPlan {
   private readonly groups = new Map<string, MutableGroup>();
@@ -103,7 +103,7 @@ export class KernelPlan {
 
   /**
    * The paths a mesh identity's calls take to a destination: through its waypoint, or direct for callers
-   * in sidecar namespaces, which never use waypoints (istio `xds/endpoints/endpoint_builder.go`).
+   * in sidecar namespaces, which never use waypoints (istio `xds/endpoints/endpoint_builder.go`; docs/semantics.md#sidecars).
    */
   private paths(source: SourceIdentity, waypoint: boolean): { peers: Peer[]; groups: MutableGroup[]; direct: boolean }[] {
     if (!waypoint) return [{ peers: this.callerPeers(source), groups: this.callerGroups(source), direct: true }];

@@ -58,7 +58,7 @@ export function npEgressTo(target: PodTarget, protocols: ('UDP' | 'TCP')[]): Net
   };
 }
 
-/** Kubelet probes, which istio-cni SNATs to these addresses in ambient pods. */
+/** Kubelet probes, which istio-cni SNATs to these addresses in ambient pods (docs/semantics.md#kubelet-probes). */
 export function npProbes(cidrs: string[]): NetworkPolicySpec {
   return { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: cidrs.map((cidr) => ({ ipBlock: { cidr } })) }] };
 }
@@ -131,7 +131,7 @@ export function ciliumGroup(group: PodGroup, dns: PodTarget): CiliumNetworkPolic
   const ingress = group.ingress.flatMap((r) => ciliumRules(r, 'from'));
   const egress = group.egress.flatMap((r) => ciliumRules(r, 'to'));
   if (group.fqdnEgress) {
-    // toFQDNs only learns addresses through Cilium's DNS proxy: DNS must pass an L7 DNS rule
+    // toFQDNs only learns addresses through Cilium's DNS proxy: DNS must pass an L7 DNS rule (docs/semantics.md#cilium)
     egress.push({
       toEndpoints: [ciliumSelector({ kind: 'pods', namespace: dns.namespace, labels: dns.podLabels })],
       toPorts: [{ ports: [{ port: String(dns.port), protocol: 'ANY' as any }], rules: { dns: [{ matchPattern: '*' }] } }],

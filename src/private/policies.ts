@@ -19,6 +19,7 @@ export enum EnforcementPoint {
  * The annotations an AuthorizationPolicy needs for the perimeter's enforcement mode at `point`.
  * Under AUDIT, a ztunnel policy can be dry-run only from Istio 1.29 with istiod's flag; anywhere else
  * ztunnel would enforce it (<= 1.25.1) or drop it silently (1.25.2-1.28), so this throws instead.
+ * See docs/semantics.md#dry-run.
  */
 export function enforcementAnnotations(scope: IConstruct, settings: MeshSettings, point: EnforcementPoint): Record<string, string> {
   if (settings.enforcement !== Enforcement.AUDIT) return {};
@@ -53,7 +54,7 @@ export interface AllowNothingOptions {
 /**
  * An ALLOW policy without rules: it never matches, so every request to what it covers is denied unless
  * another ALLOW policy matches. `spec: {}` covers a namespace (or the whole mesh in the root namespace)
- * at ztunnel; with `targetRefs` it covers a waypoint or a waypoint class.
+ * at ztunnel; with `targetRefs` it covers a waypoint or a waypoint class. See docs/semantics.md#default-deny.
  */
 export function allowNothing(scope: Construct, id: string, settings: MeshSettings, options: AllowNothingOptions): AuthorizationPolicy {
   const point = options.targetRefs ? EnforcementPoint.WAYPOINT : EnforcementPoint.ZTUNNEL;

@@ -33,6 +33,7 @@ const L4_WHEN = new Set(['source.ip', 'source.namespace', 'source.principal', 'd
  * Istio authorization as each enforcement point applies it: DENY before ALLOW; when any ALLOW policy
  * applies, one must match. ztunnel gets istiod's L4 translation of each rule (see `ztunnelClauses`);
  * only ALLOW and DENY reach it (istiod: "ztunnel does not support the X action"). Dry-run policies only log.
+ * See docs/semantics.md#default-deny.
  */
 export function authorize(policies: PolicyObject[], ctx: RequestContext, enforcer: Enforcer, where: string, dryRunEnforced = false): AuthzVerdict {
   const active = enforced(policies, dryRunEnforced);
@@ -115,7 +116,10 @@ export function parseBool(value: string | undefined): boolean {
   return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value ?? '');
 }
 
-/** Whether a policy only logs (`istio.io/dry-run`, parsed as a Go bool: istio `authorization.go`, authz `builder.go` `isDryRun`). */
+/**
+ * Whether a policy only logs (`istio.io/dry-run`, parsed as a Go bool: istio `authorization.go`, authz `builder.go` `isDryRun`;
+ * docs/semantics.md#dry-run).
+ */
 export function isDryRun(p: PolicyObject): boolean {
   return parseBool(p.annotations['istio.io/dry-run']);
 }
@@ -170,6 +174,7 @@ const WHEN_FIELDS: Record<string, [keyof ZtunnelMatch, keyof ZtunnelMatch]> = {
  * `handleRule`): a clause for `to` (each operation keeps only its ports), a clause for `from` (each
  * source keeps only its L4 fields), and one clause per `when` condition (its L4 key, else nothing).
  * An ALLOW rule with any HTTP attribute is dropped whole (undefined); a DENY rule keeps its emptied matches.
+ * See docs/semantics.md#l4-translation.
  */
 export function ztunnelClauses(rule: Json, action: string): ZtunnelMatch[][] | undefined {
   if (action === 'ALLOW' && hasL7(rule)) return undefined;
@@ -207,6 +212,7 @@ export function ztunnelClauses(rule: Json, action: string): ZtunnelMatch[][] | u
  * A plaintext caller has no identity: its principal and namespace are empty, so positive values never
  * match and negative ones always do (ztunnel `rbac.rs` tests with plaintext connections). The
  * destination IP is not modelled: an ALLOW condition on it can be met, a DENY condition on it avoided.
+ * See docs/semantics.md#ztunnel-matching and #plaintext-callers.
  */
 function ztunnelRuleMatches(rule: Json, ctx: RequestContext, policy: PolicyObject, action: string): boolean {
   const clauses = ztunnelClauses(rule, action);
@@ -350,7 +356,10 @@ function ref(p: PolicyObject): string {
 
 // ---- which policies apply where ------------------------------------------------------------------
 
-/** Policies a workload's own enforcement point applies: root and namespace policies without targets, and matching selectors. */
+/**
+ * Policies a workload's own enforcement point applies: root and namespace policies without targets, and matching selectors
+ * (docs/semantics.md#policy-scope).
+ */
 export function selectorPolicies(model: ManifestModel, w: WorkloadInfo, extraTargets: Json[] = []): PolicyObject[] {
   const candidates = [...model.inNamespace(model.authorizationPolicies, model.rootNamespace),
     ...(w.namespace === model.rootNamespace ? [] : model.inNamespace(model.authorizationPolicies, w.namespace))];
@@ -375,6 +384,7 @@ export interface WaypointTarget {
  * Policies a waypoint applies: only those attached by targetRefs — to the Service or ServiceEntry the
  * traffic is addressed to, to the waypoint's Gateway, or to the GatewayClass istio-waypoint (root
  * namespace). For workload-addressed traffic (`target` undefined) only the last two apply.
+ * See docs/semantics.md#policy-scope.
  */
 export function waypointPolicies(model: ManifestModel, waypoint: WorkloadInfo, target?: WaypointTarget): PolicyObject[] {
   const group = target?.kind === 'Service' ? '' : 'networking.istio.io';
@@ -399,7 +409,7 @@ function sameTarget(a: Json, b: Json): boolean {
  * The mTLS mode for plaintext arriving on a workload port: the workload policy (port-level first), else
  * the namespace's, else the mesh's, else PERMISSIVE. A selector without labels is namespace level; of
  * several policies at one level the oldest wins (istio `authorization.go` `convertedSelectorPeerAuthentications`);
- * port-level modes count on workload policies only.
+ * port-level modes count on workload policies only. See docs/semantics.md#peerauthentication.
  */
 export function mtlsMode(model: ManifestModel, w: WorkloadInfo, port: number): { mode: string; reason: string } {
   const scoped = (p: PolicyObject) => Object.keys(p.spec.selector?.matchLabels ?? {}).length > 0;
@@ -440,7 +450,7 @@ export interface WaypointRoute {
 /**
  * The waypoint traffic to a Service (or ServiceEntry) is sent through: the object's `istio.io/use-waypoint`
  * label, else its namespace's; `none` opts out; the waypoint must exist and serve `service` or `all` traffic,
- * else ztunnel goes direct (istio `label/labels.yaml`; ambient `waypoint_test.go`).
+ * else ztunnel goes direct (istio `label/labels.yaml`; ambient `waypoint_test.go`). See docs/semantics.md#waypoints.
  */
 export function waypointFor(model: ManifestModel, target: ServiceInfo | ServiceEntryInfo): WaypointRoute {
   return useWaypoint(model, `${target.namespace}/${target.name}`, target.namespace, target.labels, ['service', 'all'], 'Service');
@@ -450,6 +460,7 @@ export function waypointFor(model: ManifestModel, target: ServiceInfo | ServiceE
  * The waypoint traffic addressed to a pod IP goes through: the pod's `istio.io/use-waypoint` label, else
  * its namespace's, naming a waypoint for `workload` or `all` traffic (ztunnel `proxy/outbound.rs` only
  * looks up a workload waypoint for traffic not addressed to a Service; istio `TestAuthorizationWaypointDefaultDeny`).
+ * See docs/semantics.md#pod-ip-traffic.
  */
 export function workloadWaypointFor(model: ManifestModel, w: WorkloadInfo): WaypointRoute {
   return useWaypoint(model, w.id, w.namespace, w.podLabels, ['workload', 'all'], 'workload');
@@ -493,6 +504,7 @@ function allowsAttachment(model: ManifestModel, waypoint: WorkloadInfo, namespac
  * Whether an ingress gateway sends to a Service's waypoint: only when the Service, else its namespace,
  * carries `istio.io/ingress-use-waypoint` parsing as true (istio `ambient/services.go`
  * `ingressUseWaypointFromLabels`, `xds/endpoints/endpoint_builder.go` `findServiceWaypoint`; `TestIngressToWaypoint`).
+ * See docs/semantics.md#ingress-gateways.
  */
 export function ingressUsesWaypoint(model: ManifestModel, service: ServiceInfo | ServiceEntryInfo): boolean {
   return parseBool(service.labels[INGRESS_USE_WAYPOINT] ?? model.namespace(service.namespace).labels[INGRESS_USE_WAYPOINT]);

@@ -366,7 +366,8 @@ function policyObject(m: Json): PolicyObject {
 
 export function dataplaneOf(labels: Record<string, string>): Dataplane {
   // the injector selects on istio-injection (or a revision where it is absent), and istio-cni leaves pods
-  // with a sidecar to it, so injection wins over the ambient label (istio `cni/pkg/util/enablement_selector.go`)
+  // with a sidecar to it, so injection wins over the ambient label (istio `cni/pkg/util/enablement_selector.go`;
+  // docs/semantics.md#sidecars)
   if (labels['istio-injection'] === 'enabled' || (labels['istio.io/rev'] !== undefined && labels['istio-injection'] === undefined)) return 'sidecar';
   if (labels['istio.io/dataplane-mode'] === 'ambient') return 'ambient';
   return 'none';
