@@ -13,8 +13,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
-import { buildPerimeter, PER_NAMESPACE } from './perimeter-generator.mjs';
+import { buildPerimeter, PER_NAMESPACE, workloadObjects } from './perimeter-generator.mjs';
 
 const require = createRequire(import.meta.url);
 const self = fileURLToPath(import.meta.url);
@@ -35,27 +34,22 @@ function measure(fn) {
   return { ms, cpuMs: (used.user + used.system) / 1000, rssMb: process.resourceUsage().maxRSS / 1024, result };
 }
 
+/**
+ * Above this size the declared intents no longer fit the 1 MiB of one ConfigMap even gzipped (2.9 MB at
+ * 30,000 workloads): such a perimeter sets `publishIntents: false`, and the verifier reads the workloads
+ * from their pods and Services (`workloadObjects`), which the matrix is given at every size.
+ */
+const PUBLISHED_UP_TO = 10_000;
+
 function synthesize(size, verifyOnSynth) {
   const lib = require('../lib');
   const { App, Chart } = require('cdk8s');
   const app = new App({ outdir: join(tmpdir(), 'mesh-perimeter-bench-unused') });
-  buildPerimeter(lib, new Chart(app, 'bench'), size, { verifyOnSynth });
+  buildPerimeter(lib, new Chart(app, 'bench'), size, { verifyOnSynth, publishIntents: size <= PUBLISHED_UP_TO });
   return app.synthYaml();
 }
 
-/** The declared workloads of the synthesized documents (the intents ConfigMap), as pods np-guard can read. */
-function podsOf(docs) {
-  const cm = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'mesh-perimeter-intents');
-  const packed = cm.binaryData?.['intents.json.gz'];
-  const intents = JSON.parse(packed ? gunzipSync(Buffer.from(packed, 'base64')).toString('utf8') : cm.data['intents.json']);
-  return intents.workloads.map((w) => ({
-    apiVersion: 'v1', kind: 'Pod',
-    metadata: { name: w.name, namespace: w.namespace, labels: w.labels },
-    spec: { serviceAccountName: w.serviceAccount, containers: [{ name: 'main', image: 'app', ports: w.ports.map((p) => ({ containerPort: p })) }] },
-  }));
-}
-
-function worker([mode, size, docsFile]) {
+function worker([mode, size, docsFile, outDir]) {
   const n = Number(size);
   // load every module up front, so no measurement pays for module loading
   require('../lib');
@@ -81,7 +75,8 @@ function worker([mode, size, docsFile]) {
     const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
     out = measure(() => docs.map((d) => YAML.stringify(d)).join('---\n').length);
   } else if (mode === 'matrix') {
-    const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
+    // the perimeter, and the pods and Services of its workloads, as the cluster holds them
+    const docs = [...JSON.parse(readFileSync(docsFile, 'utf8')), ...workloadObjects(n)];
     const { PerimeterVerifier } = require('../lib');
     const load = measure(() => PerimeterVerifier.fromManifests(docs));
     const verifier = load.result;
@@ -95,8 +90,8 @@ function worker([mode, size, docsFile]) {
   } else if (mode === 'npguard-input') {
     // np-guard's input: the kernel layer (Namespaces, NetworkPolicies) and a pod per declared workload
     const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
-    const objects = [...docs.filter((d) => d.kind === 'Namespace' || d.kind === 'NetworkPolicy'), ...podsOf(docs)];
-    writeFileSync(join(size, 'resources.yaml'), objects.map((o) => YAML.stringify(o)).join('---\n'));
+    const objects = [...docs.filter((d) => d.kind === 'Namespace' || d.kind === 'NetworkPolicy'), ...workloadObjects(n).filter((o) => o.kind === 'Pod')];
+    writeFileSync(join(outDir, 'resources.yaml'), objects.map((o) => YAML.stringify(o)).join('---\n'));
     out = { ms: 0, rssMb: 0, result: objects.length };
   }
   process.stdout.write(JSON.stringify(out));
@@ -206,7 +201,7 @@ function main(argv) {
       const docs = join(dir, `docs-${size}.json`);
       if (!existsSync(docs)) run(['docs', size, docs]);
       const inputDir = mkdtempSync(join(dir, 'npguard-'));
-      const objects = run(['npguard-input', inputDir, docs]).result;
+      const objects = run(['npguard-input', size, docs, inputDir]).result;
       const ours = matrices.find((m) => m.size === size) ?? { size, ...run(['matrix', size, docs]) };
       const start = performance.now();
       let conns;
@@ -225,7 +220,7 @@ function main(argv) {
       console.log(conns === undefined
         ? `  np-guard: did not finish in ${timeoutSeconds} s (stopped)`
         : `  np-guard: ${fmt(ms, 0, 0)} ms for ${conns} connections (kernel layer only)`);
-      console.log(`  verifier: ${fmt(ours.ms, 0, 0)} ms (load + matrix) for ${ours.result.flows} flows (both layers, all ${total} objects)`
+      console.log(`  verifier: ${fmt(ours.ms, 0, 0)} ms (load + matrix) for ${ours.result.flows} flows (both layers: the perimeter's ${total} objects, the workloads' pods and Services)`
         + `: np-guard took ${conns === undefined ? 'more than ' : ''}${(ms / ours.ms).toFixed(1)} × as long`);
     }
 

@@ -6,4 +6,5 @@ export interface GeneratedWorkload {
   readonly l7: boolean;
   readonly workload: any;
 }
-export declare function buildPerimeter(lib: any, chart: any, size: number, options?: { verifyOnSynth?: boolean }): GeneratedWorkload[];
+export declare function buildPerimeter(lib: any, chart: any, size: number, options?: { verifyOnSynth?: boolean; publishIntents?: boolean }): GeneratedWorkload[];
+export declare function workloadObjects(size: number): any[];

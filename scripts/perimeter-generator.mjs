@@ -21,8 +21,8 @@ export const PER_NAMESPACE = 10;
  * Builds the perimeter of `size` workloads (a multiple of 10) into `chart`, with the library `lib`
  * (the compiled package or its sources). Returns, for each workload, its namespace index and construct.
  */
-export function buildPerimeter(lib, chart, size, { verifyOnSynth = true } = {}) {
-  const perimeter = new lib.MeshPerimeter(chart, 'mesh', { verifyOnSynth });
+export function buildPerimeter(lib, chart, size, { verifyOnSynth = true, publishIntents = true } = {}) {
+  const perimeter = new lib.MeshPerimeter(chart, 'mesh', { verifyOnSynth, publishIntents });
   new lib.KernelBackstop(perimeter, 'backstop');
   const random = rng(7);
   const namespaces = size / PER_NAMESPACE;
@@ -56,4 +56,21 @@ export function buildPerimeter(lib, chart, size, { verifyOnSynth = true } = {}) 
     }));
   });
   return workloads;
+}
+
+/**
+ * The pods and Services of the generated workloads (declared elsewhere: the perimeter does not create
+ * them), as a cluster would hold them: one Pod and one Service per workload.
+ */
+export function workloadObjects(size) {
+  const out = [];
+  for (let i = 0; i < size / PER_NAMESPACE; i++) {
+    for (let j = 0; j < PER_NAMESPACE; j++) {
+      const name = `app-${i}-${j}`;
+      const metadata = { name, namespace: `ns-${i}`, labels: { app: name } };
+      out.push({ apiVersion: 'v1', kind: 'Pod', metadata, spec: { serviceAccountName: name, containers: [{ name: 'main', image: name, ports: [{ containerPort: 8080 }] }] } });
+      out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: `ns-${i}` }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } });
+    }
+  }
+  return out;
 }
