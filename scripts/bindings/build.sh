@@ -5,8 +5,8 @@
 #   python  a virtualenv in .bindings/python/ with test/bindings/python/requirements.txt (pinned) and the wheel
 #   java    `mvn compile` of test/bindings/java/ with the jar installed into the local Maven repository
 #   go      `go build` of test/bindings/go/, whose go.mod replaces the library's module with dist/go/
-# Caches, kept between runs and outside the clone: pip's wheel cache, ~/.m2, Go's build and module caches, and
-# the cdk8s-plus-30 jar (see below) in ${XDG_CACHE_HOME:-~/.cache}/cdk8s-mesh-perimeter/bindings/.
+# Caches, kept between runs and outside the clone: ~/.m2, Go's build and module caches, and in
+# ${XDG_CACHE_HOME:-~/.cache}/cdk8s-mesh-perimeter/bindings/ the Python wheels and the cdk8s-plus-30 jar (below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -40,15 +40,23 @@ step() {
   echo "bindings: $name ready in $(($(date +%s) - start)) s"
 }
 
-# ---- Python: the venv is reused while requirements.txt and the interpreter are the same; the wheel is reinstalled
+# ---- Python: the wheels of requirements.txt are downloaded once per machine into a wheelhouse in the cache (the
+# registry's answers are not kept by pip's own HTTP cache); the clone's venv is made from it without the network and
+# reused while requirements.txt and the interpreter stay the same; the library's wheel is reinstalled every run
 python_app() {
-  local venv=$out/python/venv stamp key
+  local venv=$out/python/venv stamp key wheels
   key=$( (cat test/bindings/python/requirements.txt; python3 --version) | sha256sum | cut -c1-16)
+  wheels=$cache/python-wheels-$key
+  if [ ! -f "$wheels/.complete" ]; then
+    rm -rf "$wheels"
+    python3 -m pip download --quiet --disable-pip-version-check --only-binary=:all: --dest "$wheels" -r test/bindings/python/requirements.txt
+    touch "$wheels/.complete"
+  fi
   stamp=$out/python/requirements.sha
   if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2> /dev/null)" != "$key" ]; then
     rm -rf "$out/python"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r test/bindings/python/requirements.txt
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-index --find-links "$wheels" -r test/bindings/python/requirements.txt
     echo "$key" > "$stamp"
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --force-reinstall dist/python/cdk8s_mesh_perimeter-"$version"-py3-none-any.whl
