@@ -184,7 +184,8 @@ project.gitignore.exclude('.tools/');
 // pip, Maven and Go caches kept between runs) and test/bindings/ compares their YAML with the TypeScript
 // examples', byte for byte. Plain `npm test` skips that comparison when the apps are not built; CI requires it.
 project.addTask('bindings:build', {
-  description: 'Build the Python, Java and Go apps of test/bindings/ against the bindings in dist/ (launchers in .bindings/bin/)',
+  description: 'Build the wheel, the jar and the Go module (package:python, package:java, package:go) when the compiled library changed, '
+    + 'then the Python, Java and Go apps of test/bindings/ against them (launchers in .bindings/bin/)',
   env: JSII_ENV,
   exec: 'bash scripts/bindings/build.sh',
 });
@@ -196,9 +197,7 @@ project.addTask('bindings:test', {
 const bindings = project.addTask('bindings', {
   description: 'Compile, build the Python wheel, the Java jar and the Go module with jsii-pacmak, build the apps of test/bindings/ and compare their YAML with TypeScript',
 });
-for (const name of ['compile', 'package:python', 'package:java', 'package:go', 'bindings:build', 'bindings:test']) {
-  bindings.spawn(project.tasks.tryFind(name)!);
-}
+for (const name of ['compile', 'bindings:build', 'bindings:test']) bindings.spawn(project.tasks.tryFind(name)!);
 project.gitignore.exclude('.bindings/', 'test/bindings/java/target/', '__pycache__/');
 
 // ---- Benchmark (a script that prints numbers, not a test) and mutation testing (Stryker) ----

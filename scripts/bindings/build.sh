@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the apps of test/bindings/ (the hybrid-production and fintech perimeters in Python, Java and Go) against
-# the library's bindings that jsii-pacmak wrote to dist/ (`npx projen bindings` runs package:python, package:java
-# and package:go first), and writes a launcher for each into .bindings/bin/, which test/bindings/ runs:
-#   python  a virtualenv in .bindings/python/ with test/bindings/python/requirements.txt (pinned) and the wheel
-#   java    `mvn compile` of test/bindings/java/ with the jar installed into the local Maven repository
-#   go      `go build` of test/bindings/go/, whose go.mod replaces the library's module with dist/go/
+# Builds the Python wheel, the Java jar and the Go module of the library, then the apps of test/bindings/ (the
+# hybrid-production and fintech perimeters in Python, Java and Go) against them, and writes a launcher for each
+# into .bindings/bin/, which test/bindings/ runs (`npx projen bindings` compiles first and runs that test after):
+#   bindings  projen's package:python, package:java and package:go (jsii-pacmak) into dist/<language>/, skipped
+#             while dist/<language>/ was built from the same compiled library (.jsii, lib/) and jsii-pacmak
+#   python    a virtualenv in .bindings/python/ with test/bindings/python/requirements.txt (pinned) and the wheel
+#   java      `mvn compile` of test/bindings/java/ with the jar installed into the local Maven repository
+#   go        `go build` of test/bindings/go/, whose go.mod replaces the library's module with dist/go/
 # Caches, kept between runs and outside the clone: ~/.m2, Go's build and module caches, and in
 # ${XDG_CACHE_HOME:-~/.cache}/cdk8s-mesh-perimeter/bindings/ the Python wheels and the cdk8s-plus-30 jar (below).
 set -euo pipefail
@@ -21,10 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "bindings: missing ${missing[*]}: the Python, Java and Go apps cannot be built here" >&2
   exit 1
 fi
-for artifact in dist/python/cdk8s_mesh_perimeter-*.whl dist/java/dev/meshperimeter/cdk8s-mesh-perimeter dist/go/cdk8smeshperimeter/go.mod; do
-  # shellcheck disable=SC2086
-  ls -d $artifact > /dev/null 2>&1 || { echo "bindings: no $artifact: run \`npx projen bindings\` (it runs jsii-pacmak first)" >&2; exit 1; }
-done
+[ -f .jsii ] && [ -f lib/index.js ] || { echo "bindings: no compiled library (.jsii, lib/): run \`npx projen bindings\` (it compiles first)" >&2; exit 1; }
 
 cache=${MESH_PERIMETER_BINDINGS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-mesh-perimeter/bindings}
 out=$root/.bindings
@@ -38,6 +37,22 @@ step() {
   start=$(date +%s)
   "$@"
   echo "bindings: $name ready in $(($(date +%s) - start)) s"
+}
+
+# ---- The bindings: jsii-pacmak, through projen's package tasks ----
+pacmak() {
+  local key target
+  key=$( (cat .jsii package.json; find lib -type f | LC_ALL=C sort | xargs cat; node -p 'require("jsii-pacmak/package.json").version') \
+    | sha256sum | cut -c1-16)
+  for target in python java go; do
+    if [ "$(cat "dist/$target/.built-from" 2> /dev/null)" = "$key" ]; then
+      echo "bindings: dist/$target was built from this compiled library: kept"
+      continue
+    fi
+    rm -rf "dist/$target"
+    npx projen "package:$target"
+    echo "$key" > "dist/$target/.built-from"
+  done
 }
 
 # ---- Python: the wheels of requirements.txt are downloaded once per machine into a wheelhouse in the cache (the
@@ -111,6 +126,7 @@ go_app() {
   (cd test/bindings/go && GOFLAGS="${GOFLAGS:-} -mod=readonly" go build -o "$out/bin/go-app" .)
 }
 
+step "bindings (jsii-pacmak)" pacmak
 step python python_app
 step java java_app
 step go go_app
