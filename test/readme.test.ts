@@ -35,11 +35,12 @@ describe('README', () => {
   });
 });
 
-/** The lines between the `[readme-snippet]` and `[/readme-snippet]` marker lines of a file, without blank ends. */
+/** The lines between the `// [readme-snippet]` and `// [/readme-snippet]` lines of a file (`#` in Python), without blank ends. */
 function snippet(file: string): string {
   const lines = readFileSync(join(__dirname, '..', file), 'utf8').split('\n');
-  const start = lines.findIndex((l) => l.includes('[readme-snippet]'));
-  const end = lines.findIndex((l) => l.includes('[/readme-snippet]'));
+  const marker = (name: string) => (l: string) => new RegExp(`^\\s*(//|#) \\[${name}\\]$`).test(l);
+  const start = lines.findIndex(marker('readme-snippet'));
+  const end = lines.findIndex(marker('/readme-snippet'));
   if (start < 0 || end < start) throw new Error(`${file} has no [readme-snippet] ... [/readme-snippet] markers`);
   return lines.slice(start + 1, end).join('\n').trim();
 }
@@ -63,6 +64,7 @@ describe('README: the hybrid-production perimeter in TypeScript, Python, Java an
     // the example imports the repository's sources; a user imports the package
     if (lang === 'ts') code = code.replace("from '../../src'", "from 'cdk8s-mesh-perimeter'");
     expect(code).toContain('MeshPerimeter');
+    expect(code).not.toMatch(/readme-snippet/);
     expect(block(heading, lang), `README's ${heading} block differs from ${file} between its [readme-snippet] markers`).toBe(code);
   });
 
