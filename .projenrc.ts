@@ -1,4 +1,4 @@
-import { cdk8s, javascript } from 'projen';
+import { cdk8s, DependencyType, javascript } from 'projen';
 
 const JSII_ENV = { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' };
 
@@ -43,8 +43,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     ignorePatterns: ['src/imports/**', 'examples/*/dist/**', 'test/.generated/**', '*.js', '*.mjs', '*.d.ts', 'node_modules/', 'lib/'],
   },
 
-  // jsii targets: only `package:js` is built here (PyPI and Maven Central are not reachable);
-  // the other languages are generated with `npx projen pacmak:code-only`.
+  // jsii targets: `package` builds the npm package; `npx projen bindings` builds Python, Java and Go and runs
+  // them (test/bindings/); .NET is generated as code only (NuGet is not reachable from these machines).
   publishToPypi: { distName: 'cdk8s-mesh-perimeter', module: 'cdk8s_mesh_perimeter' },
   publishToMaven: {
     javaPackage: 'dev.meshperimeter.cdk8s',
@@ -84,6 +84,11 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   ],
 });
 
+// jsii-pacmak builds the Python wheel, the Java jar and the Go module (`npx projen bindings`). Pinned (projen adds
+// it unversioned): the apps of test/bindings/ pin the jsii runtime of this release, 1.140.0, in each language.
+project.deps.removeDependency('jsii-pacmak', DependencyType.BUILD);
+project.addDevDeps('jsii-pacmak@1.140.0');
+
 // ---- Examples: type-checked by the test task and run by ts-node under `cdk8s synth` ----
 new javascript.TypescriptConfig(project, {
   fileName: 'examples/tsconfig.json',
@@ -103,15 +108,20 @@ for (const name of ['compile', 'docgen', 'package:js', 'watch']) {
   if (task) for (const [k, v] of Object.entries(JSII_ENV)) task.env(k, v);
 }
 
-// ---- Only the JavaScript package is built; the other languages are generated as code only ----
+// ---- `package` builds the JavaScript package; the other languages are built by `bindings` (below) ----
 const pkg = project.tasks.tryFind('package');
 pkg?.reset();
 pkg?.spawn(project.tasks.tryFind('package:js')!);
-project.addTask('pacmak:code-only', {
-  description: 'Generate Python, Java, Go and .NET sources from the jsii assembly (no language toolchains needed)',
-  env: JSII_ENV,
-  exec: 'jsii-pacmak --code-only -t python -t java -t go -t dotnet -o dist/pacmak',
-});
+for (const name of ['package:python', 'package:java', 'package:go', 'package:dotnet']) {
+  const task = project.tasks.tryFind(name)!;
+  for (const [k, v] of Object.entries(JSII_ENV)) task.env(k, v);
+}
+// Go: jsii-pacmak's own check of the module (`go mod tidy`) asks the Go module proxy for cdk8s v2.70.0 and
+// constructs v10.4.0, which the proxy these machines reach does not serve: pacmak writes the module, and the Go
+// app of test/bindings/go builds it (its go.mod replaces the module with dist/go/ and resolves cdk8s v2.70.7).
+project.tasks.tryFind('package:go')!.reset('jsii-pacmak -v --code-only --target go');
+// .NET: NuGet is not reachable from these machines, so the C# sources are generated but never compiled.
+project.tasks.tryFind('package:dotnet')!.reset('jsii-pacmak -v --code-only --target dotnet');
 
 // ---- CRD bindings in src/imports/, generated from ../shared/crds (or $CRD_DIR) ----
 project.addTask('import', {
@@ -168,6 +178,28 @@ for (const [name, [description, file]] of Object.entries(UPSTREAM_CHECKS)) {
 }
 project.gitignore.exclude('.tools/');
 
+// ---- Language bindings: the hybrid-production and fintech perimeters written in Python, Java and Go ----
+// jsii-pacmak builds the wheel and the jar and writes the Go module into dist/; scripts/bindings/build.sh builds
+// the apps of test/bindings/ against them (cdk8s, constructs and cdk8s-plus-30 from each language's registry;
+// pip, Maven and Go caches kept between runs) and test/bindings/ compares their YAML with the TypeScript
+// examples', byte for byte. Plain `npm test` skips that comparison when the apps are not built; CI requires it.
+project.addTask('bindings:build', {
+  description: 'Build the wheel, the jar and the Go module (package:python, package:java, package:go) when the compiled library changed, '
+    + 'then the Python, Java and Go apps of test/bindings/ against them (launchers in .bindings/bin/)',
+  env: JSII_ENV,
+  exec: 'bash scripts/bindings/build.sh',
+});
+project.addTask('bindings:test', {
+  description: 'Run the Python, Java and Go apps and compare their YAML and errors with the TypeScript examples (needs bindings:build)',
+  env: { ...JSII_ENV, MESH_PERIMETER_BINDINGS: 'required' },
+  exec: 'vitest run test/bindings',
+});
+const bindings = project.addTask('bindings', {
+  description: 'Compile, build the Python wheel, the Java jar and the Go module with jsii-pacmak, build the apps of test/bindings/ and compare their YAML with TypeScript',
+});
+for (const name of ['compile', 'bindings:build', 'bindings:test']) bindings.spawn(project.tasks.tryFind(name)!);
+project.gitignore.exclude('.bindings/', 'test/bindings/java/target/', '__pycache__/');
+
 // ---- Benchmark (a script that prints numbers, not a test) and mutation testing (Stryker) ----
 project.addTask('bench', {
   description: 'Synthesize perimeters of 1,000 / 10,000 / 30,000 workloads; print every ratio to the ApiObject floor, growth exponents, verifier timings and np-guard side by side',
@@ -191,7 +223,7 @@ project.addTask('mutation', {
 // The package holds what users need: lib/, .jsii, bin/, README.md, API.md, LICENSE and docs/ (the README
 // links docs/performance.md); test/package.test.ts pins the file list with `npm pack --dry-run`.
 project.npmignore?.exclude('examples/', 'scripts/', '.tools/', 'test-reports/', 'vitest.config.mts', 'vitest.stryker.mts', '.ci/',
-  'stryker.config.json', 'reports/', '.tmp/', '.stryker-tmp/', 'test/.generated/');
+  'stryker.config.json', 'reports/', '.tmp/', '.stryker-tmp/', 'test/.generated/', '.bindings/');
 
 // ---- The README's Example as a user runs it: packed library, `cdk8s init typescript-app`, cdk8s-plus-33 and 30 ----
 project.addTask('readme:app', {

@@ -10,8 +10,13 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // .ci/run runs the upstream checks (test/upstream/) as their own gates, after building the tools
-    exclude: process.env.MESH_PERIMETER_UPSTREAM === 'gates' ? [...configDefaults.exclude, 'test/upstream/**'] : configDefaults.exclude,
+    // .ci/run runs the upstream checks (test/upstream/) and the language bindings (test/bindings/) as their own
+    // gates, after building the tools and the Python, Java and Go apps
+    exclude: [
+      ...configDefaults.exclude,
+      ...process.env.MESH_PERIMETER_UPSTREAM === 'gates' ? ['test/upstream/**'] : [],
+      ...process.env.MESH_PERIMETER_BINDINGS === 'gates' ? ['test/bindings/**'] : [],
+    ],
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-reports/vitest.json' },
   },

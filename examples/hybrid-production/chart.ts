@@ -4,6 +4,8 @@
 //   3. one exit         only backend-api may reach api.external.com:443, through production-egress-gateway
 //   4. a deadbolt       NetworkPolicies derived from 1-3: HBONE between exactly those pods, DNS, probes,
 //                       and the egress gateway as the only pod that leaves the cluster
+// The README shows the code between the readme-snippet markers, next to its Python, Java and Go twins in test/bindings/.
+// [readme-snippet]
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { ExternalHost, IstioVersion, KernelBackstop, MeshNamespace, MeshPerimeter, Workload } from '../../src';
@@ -40,3 +42,4 @@ export class HybridProduction extends Chart {
     });
   }
 }
+// [/readme-snippet]
