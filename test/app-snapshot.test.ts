@@ -1,7 +1,8 @@
-import { ApiObject, App, Chart, Testing } from 'cdk8s';
+import { ApiObject, App } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { describe, expect, it } from 'vitest';
-import { KernelBackstop, MeshNamespace, MeshPerimeter, Workload } from '../src';
+import { Workload } from '../src';
+import { fixture } from './support/fixture';
 
 /**
  * The synthesis-time checks read the app once per validation pass (src/private/app-snapshot.ts) and
@@ -9,20 +10,13 @@ import { KernelBackstop, MeshNamespace, MeshPerimeter, Workload } from '../src';
  * the same with the checks on or off.
  */
 function shop(verifyOnSynth: boolean) {
-  const app = Testing.app();
-  const chart = new Chart(app, 'shop');
-  const mesh = new MeshPerimeter(chart, 'mesh', { verifyOnSynth });
-  new KernelBackstop(mesh, 'backstop');
-  const ns = new MeshNamespace(mesh, 'shop');
-  const sa = (name: string) => new kplus.ServiceAccount(chart, `${name}-sa`, { metadata: { name, namespace: 'shop' } });
-  const deploy = (name: string, serviceAccount: kplus.ServiceAccount) => new kplus.Deployment(chart, name, {
-    metadata: { name, namespace: 'shop' }, serviceAccount, containers: [{ image: name, portNumber: 8080 }],
-  });
-  const api = deploy('api', sa('api'));
-  const webSa = sa('web');
+  const fx = fixture({ chartId: 'shop', perimeterId: 'mesh', perimeter: { verifyOnSynth }, backstop: true });
+  const deploy = (name: string, serviceAccount: kplus.ServiceAccount) => fx.deployment(name, serviceAccount);
+  const api = deploy('api', fx.serviceAccount('api'));
+  const webSa = fx.serviceAccount('web');
   const web = deploy('web', webSa);
-  ns.allow('web-to-api', { from: [Workload.fromDeployment(web).identity], to: Workload.fromDeployment(api) });
-  return { app, chart, deploy, webSa };
+  fx.ns().allow('web-to-api', { from: [Workload.fromDeployment(web).identity], to: Workload.fromDeployment(api) });
+  return { app: fx.app, chart: fx.chart, deploy, webSa };
 }
 
 function synthError(app: App): string {

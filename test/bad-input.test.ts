@@ -2,9 +2,10 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import {
-  DataplaneMode, DnsSelector, EgressMode, Enforcement, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor,
-  MeshNamespace, MeshPerimeter, SpiffeAllow, Workload,
+  DataplaneMode, DnsSelector, EgressMode, Enforcement, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace,
+  MeshPerimeter, MeshPerimeterProps, SpiffeAllow, Workload,
 } from '../src';
+import { fixture } from './support/fixture';
 import { deployApp } from './support/workloads';
 
 /**
@@ -13,12 +14,10 @@ import { deployApp } from './support/workloads';
  */
 
 /** A chart `test` with a perimeter `p`, a namespace `shop` and an app `api` (8080, Service 80->8080). */
-function base(props: ConstructorParameters<typeof MeshPerimeter>[2] = {}) {
-  const chart = new Chart(Testing.app(), 'test');
-  const p = new MeshPerimeter(chart, 'p', props);
-  const shop = new MeshNamespace(p, 'shop');
-  const app = deployApp(chart, { namespace: 'shop', name: 'api', ports: [8080], service: [[80, 8080]] });
-  return { chart, p, shop, api: Workload.fromDeployment(app.deployment), deployment: app.deployment };
+function base(props: MeshPerimeterProps = {}) {
+  const fx = fixture({ perimeterId: 'p', perimeter: props });
+  const { deployment } = fx.deployApp('api', [8080], { service: [[80, 8080]] });
+  return { chart: fx.chart, p: fx.perimeter, shop: fx.ns(), api: Workload.fromDeployment(deployment), deployment };
 }
 
 const anyone = [Identity.namespace('web')];

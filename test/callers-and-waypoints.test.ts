@@ -1,10 +1,8 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import {
-  DataplaneMode, gateway_networking_k8s_io as gwapi, Identity, KernelBackstop, MeshNamespace, MeshPerimeter, PerimeterVerifier, Workload,
-} from '../src';
-import { newChart, only, synthValid } from './support/synth';
-import { deployApp } from './support/workloads';
+import { DataplaneMode, gateway_networking_k8s_io as gwapi, Identity, KernelBackstop, PerimeterVerifier, Workload } from '../src';
+import { fixture } from './support/fixture';
+import { only, synthValid } from './support/synth';
 
 // Ingress gateways and sidecars do not reach a Service's waypoint the way ambient pods do (istio
 // `pilot/pkg/xds/endpoints/endpoint_builder.go`; ambient `waypoint_test.go` TestIngressToWaypoint,
@@ -13,13 +11,11 @@ import { deployApp } from './support/workloads';
 
 /** `shop` (ambient) with api (8080, Service 80->8080) and web; `legacy` in sidecar mode with app; an ingress gateway `edge` in shop. */
 function perimeter() {
-  const chart = newChart();
-  const mesh = new MeshPerimeter(chart, 'mesh');
-  const shop = new MeshNamespace(mesh, 'shop');
-  const legacyNs = new MeshNamespace(mesh, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR });
-  const api = deployApp(chart, { namespace: 'shop', name: 'api', ports: [8080], service: [[80, 8080]] });
-  const web = deployApp(chart, { namespace: 'shop', name: 'web', ports: [8080] });
-  const legacy = deployApp(chart, { namespace: 'legacy', name: 'app', ports: [8080] });
+  const fx = fixture({ perimeterId: 'mesh', namespaces: { shop: {}, legacy: { dataplaneMode: DataplaneMode.SIDECAR } } });
+  const { chart, perimeter: mesh, namespaces: { shop, legacy: legacyNs } } = fx;
+  const api = fx.workload('api', [8080], { service: [[80, 8080]] });
+  const web = fx.workload('web', [8080]);
+  const legacy = fx.workload('app', [8080], { namespace: 'legacy' });
   new gwapi.Gateway(chart, 'edge', {
     metadata: { name: 'edge', namespace: 'shop' },
     spec: { gatewayClassName: 'istio', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
@@ -33,9 +29,9 @@ function perimeter() {
     shop,
     legacyNs,
     edge,
-    api: Workload.fromDeployment(api.deployment),
-    web: Workload.fromDeployment(web.deployment),
-    legacy: Workload.fromDeployment(legacy.deployment),
+    api,
+    web,
+    legacy,
   };
 }
 
@@ -140,10 +136,9 @@ describe('a sidecar-mode caller of a waypoint-routed destination', () => {
 
 describe('a gateway whose Gateway object lives elsewhere', () => {
   it('applies the policies attached to that Gateway at its pods (the intents say which pods they are)', () => {
-    const chart = newChart();
-    const mesh = new MeshPerimeter(chart, 'mesh');
-    const shop = new MeshNamespace(mesh, 'shop');
-    deployApp(chart, { namespace: 'shop', name: 'web', ports: [8080] });
+    const fx = fixture({ perimeterId: 'mesh' });
+    const { chart, namespaces: { shop } } = fx;
+    fx.deployApp('web', [8080]);
     const edge = Workload.fromLabels('shop', { 'gateway.networking.k8s.io/gateway-name': 'edge' }, {
       name: 'edge', serviceAccount: 'edge-istio', ports: [80], declaredElsewhere: true,
     });

@@ -1,19 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DataplaneMode, EgressMode, EgressPerimeter, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor,
-  MeshNamespace, MeshPerimeter, Workload,
+  DataplaneMode, EgressMode, EgressPerimeter, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace,
+  MeshPerimeter, MeshPerimeterProps, Workload,
 } from '../src';
+import { fixture } from './support/fixture';
 import { newChart, ofKind, only, synthValid } from './support/synth';
 import { deployApp } from './support/workloads';
 
-function production(perimeterProps: ConstructorParameters<typeof MeshPerimeter>[2] = {}) {
-  const chart = newChart();
-  const perimeter = new MeshPerimeter(chart, 'perimeter', perimeterProps);
-  new KernelBackstop(perimeter, 'backstop');
-  const ns = new MeshNamespace(perimeter, 'production');
-  const backend = Workload.fromDeployment(deployApp(chart, { namespace: 'production', name: 'backend-api', ports: [8080] }).deployment);
-  const frontend = Workload.fromDeployment(deployApp(chart, { namespace: 'production', name: 'frontend', serviceAccount: 'frontend-sa', ports: [8080] }).deployment);
-  return { chart, perimeter, ns, backend, frontend };
+function production(perimeterProps: MeshPerimeterProps = {}) {
+  const fx = fixture({ perimeter: perimeterProps, backstop: true, namespaces: { production: {} } });
+  const backend = fx.workload('backend-api', [8080], { namespace: 'production' });
+  const frontend = fx.workload('frontend', [8080], { namespace: 'production', serviceAccount: 'frontend-sa' });
+  return { chart: fx.chart, perimeter: fx.perimeter, ns: fx.ns('production'), backend, frontend };
 }
 
 describe('EgressPerimeter', () => {

@@ -2,24 +2,26 @@ import { Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import {
-  DataplaneMode, EgressMode, Enforcement, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter,
-  MtlsMode, PerimeterVerifier, Waypoint, Workload,
+  DataplaneMode, EgressMode, Enforcement, ExternalHost, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace,
+  MeshNamespaceProps, MeshPerimeter, MeshPerimeterProps, MtlsMode, PerimeterVerifier, Waypoint, Workload,
 } from '../src';
+import { fixture } from './support/fixture';
 import { newChart, ofKind, only, synthValid } from './support/synth';
 import { deployApp } from './support/workloads';
 import { conflict, invalidValue } from '../src/private/errors';
 
-type PerimeterProps = ConstructorParameters<typeof MeshPerimeter>[2];
-type NamespaceProps = ConstructorParameters<typeof MeshNamespace>[2];
 
 /** Namespace `shop` with api (8080, Service 80->8080, 9090) and db (5432, no Service), and a caller `frontend`. */
-function shop(props: PerimeterProps = {}, nsProps: NamespaceProps = {}) {
-  const chart = newChart();
-  const perimeter = new MeshPerimeter(chart, 'perimeter', props);
-  const ns = new MeshNamespace(perimeter, 'shop', nsProps);
-  const app = (name: string, ports: number[], service?: [number, number][]) =>
-    Workload.fromDeployment(deployApp(chart, { namespace: 'shop', name, ports, service }).deployment);
-  return { chart, perimeter, ns, frontend: app('frontend', [8080]), api: app('api', [8080, 9090], [[80, 8080]]), db: app('db', [5432]) };
+function shop(props: MeshPerimeterProps = {}, nsProps: MeshNamespaceProps = {}) {
+  const fx = fixture({ perimeter: props, namespaces: { shop: nsProps } });
+  return {
+    chart: fx.chart,
+    perimeter: fx.perimeter,
+    ns: fx.ns(),
+    frontend: fx.workload('frontend', [8080]),
+    api: fx.workload('api', [8080, 9090], { service: [[80, 8080]] }),
+    db: fx.workload('db', [5432]),
+  };
 }
 
 const rulesOf = (manifests: any[], name: string) => only(manifests, 'AuthorizationPolicy', name, 'shop').spec.rules;
@@ -230,7 +232,7 @@ describe('kernel rendering', () => {
 });
 
 describe('egress waypoint', () => {
-  function egressShop(props: PerimeterProps = {}) {
+  function egressShop(props: MeshPerimeterProps = {}) {
     const s = shop(props);
     new KernelBackstop(s.perimeter, 'backstop');
     return { ...s, egress: s.ns.egress('out') };

@@ -1,7 +1,10 @@
 import { gunzipSync } from 'node:zlib';
 import { ApiObject, Chart, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { ExternalHost, Identity, KernelBackstop, MeshNamespace, MeshPerimeter, MeshPerimeterProps, PerimeterVerifier, Workload } from '../src';
+import {
+  ExternalHost, Identity, KernelBackstop, MeshNamespace, MeshNamespaceProps, MeshPerimeter, MeshPerimeterProps, PerimeterVerifier, Workload,
+} from '../src';
+import { fixture } from './support/fixture';
 import { intentsConfigMap } from './support/manifests';
 import { only } from './support/synth';
 import { intentsPayload } from '../src/private/intents-document';
@@ -57,9 +60,8 @@ interface Shop {
  * Both are created elsewhere, and so is db's Service.
  */
 function shop(props: MeshPerimeterProps = {}, useWaypoint = true): Shop {
-  const chart = new Chart(Testing.app(), 'test');
-  const perimeter = new MeshPerimeter(chart, 'perimeter', props);
-  const ns = new MeshNamespace(perimeter, 'shop', useWaypoint ? { waypoint: { useForNamespace: true } } : {});
+  const shopProps: MeshNamespaceProps = useWaypoint ? { waypoint: { useForNamespace: true } } : {};
+  const { chart, perimeter, namespaces: { shop: ns } } = fixture({ perimeter: props, namespaces: { shop: shopProps } });
   const web = Workload.fromLabels('shop', { app: 'web' }, { ports: [8080], serviceAccount: 'web-sa', declaredElsewhere: true });
   const db = Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], serviceAccount: 'db-sa', serviceName: 'db', servicePorts: [{ port: 5432 }], declaredElsewhere: true });
   ns.allow('web-to-db', { from: [web.identity], to: db, ports: [5432] });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DataplaneMode, EgressMode, ExternalHost, Identity, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter, Workload,
 } from '../src';
+import { fixture } from './support/fixture';
 import { Endpoint, KernelModel, Pod } from './support/kernel-eval';
 import { newChart, ofKind, only, synthValid } from './support/synth';
 import { deployApp } from './support/workloads';
@@ -13,15 +14,12 @@ const gw = (namespace: string, name: string) => pod(namespace, { 'gateway.networ
 
 /** A perimeter exercising every kind of intent the kernel layer derives rules from. */
 function shopPerimeter(flavor = KernelFlavor.NETWORK_POLICY) {
-  const chart = newChart();
-  const perimeter = new MeshPerimeter(chart, 'perimeter', { kernel: flavor });
-  const backstop = new KernelBackstop(perimeter, 'backstop');
-  const shop = new MeshNamespace(perimeter, 'shop');
-  const web = new MeshNamespace(perimeter, 'web');
-  const frontend = Workload.fromDeployment(deployApp(chart, { namespace: 'shop', name: 'frontend', serviceAccount: 'frontend-sa', ports: [8080], service: [[80, 8080]] }).deployment);
-  const api = Workload.fromDeployment(deployApp(chart, { namespace: 'shop', name: 'api', ports: [8080, 9090], service: [[80, 8080]] }).deployment);
-  const db = Workload.fromDeployment(deployApp(chart, { namespace: 'shop', name: 'db', ports: [5432] }).deployment);
-  deployApp(chart, { namespace: 'web', name: 'portal', ports: [8080] });
+  const fx = fixture({ perimeter: { kernel: flavor }, backstop: true, namespaces: { shop: {}, web: {} } });
+  const { chart, perimeter, backstop, namespaces: { shop, web } } = fx;
+  const frontend = fx.workload('frontend', [8080], { serviceAccount: 'frontend-sa', service: [[80, 8080]] });
+  const api = fx.workload('api', [8080, 9090], { service: [[80, 8080]] });
+  const db = fx.workload('db', [5432]);
+  fx.deployApp('portal', [8080], { namespace: 'web' });
 
   shop.allow('frontend-db', { from: [frontend.identity], to: db });
   shop.allow('web-api', { from: [Identity.namespace('web')], to: api, ports: [8080], methods: ['GET'] });

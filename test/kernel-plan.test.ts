@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DataplaneMode, EgressMode, ExternalHost, Identity, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter, MeshPerimeterProps,
-  SpiffeAllow, Workload,
+  DataplaneMode, EgressMode, ExternalHost, Identity, KernelFlavor, MeshNamespace, MeshPerimeterProps, SpiffeAllow, Workload,
 } from '../src';
+import { fixture, MoreAppProps } from './support/fixture';
 import { KernelModel, Pod } from './support/kernel-eval';
-import { newChart, ofKind, only, synthValid } from './support/synth';
-import { deployApp } from './support/workloads';
+import { ofKind, only, synthValid } from './support/synth';
 
 /**
  * The kernel plan as the backstop renders it: which peers and ports each pod group gets for each kind of
@@ -22,15 +21,10 @@ const pod = (namespace: string, labels: Record<string, string>): Pod => ({ names
 
 /** A perimeter with a backstop over the namespaces `shop` and `web`. */
 function mesh(props: MeshPerimeterProps = {}) {
-  const chart = newChart();
-  const perimeter = new MeshPerimeter(chart, 'p', props);
-  new KernelBackstop(perimeter, 'backstop');
-  const shop = new MeshNamespace(perimeter, 'shop');
-  const web = new MeshNamespace(perimeter, 'web');
-  /** A Deployment in `namespace` labelled app: `name`, as a Workload. */
-  const app = (name: string, ports: number[], more: { namespace?: string; serviceAccount?: string; service?: [number, number][] } = {}) =>
-    Workload.fromDeployment(deployApp(chart, { namespace: more.namespace ?? 'shop', name, ports, ...more }).deployment);
-  return { chart, perimeter, shop, web, app };
+  const fx = fixture({ perimeterId: 'p', perimeter: props, backstop: true, namespaces: { shop: {}, web: {} } });
+  /** A Deployment in `namespace` (default shop) labelled app: `name`, as a Workload. */
+  const app = (name: string, ports: number[], more: MoreAppProps = {}) => fx.workload(name, ports, more);
+  return { chart: fx.chart, perimeter: fx.perimeter, shop: fx.ns('shop'), web: fx.ns('web'), app };
 }
 
 /** The spec of the backstop policy of a pod group (NetworkPolicy or CiliumNetworkPolicy). */

@@ -1,29 +1,27 @@
-import { Chart, Testing } from 'cdk8s';
+import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { microservice } from '../examples/lib/microservice';
-import { ExternalHost, Identity, IstioVersion, KernelBackstop, MeshNamespace, MeshPerimeter, MtlsMode, PerimeterVerifier, Workload } from '../src';
+import {
+  ExternalHost, Identity, IstioVersion, KernelBackstop, MeshNamespaceProps, MtlsMode, PerimeterVerifier, SpiffeAllowProps,
+} from '../src';
 import { dirOf, run } from './support/cli';
+import { fixture } from './support/fixture';
 import { httpConditions } from '../src/verifier/istio';
 
-interface ShopOptions {
-  /** HTTP conditions of web -> api. */
-  readonly methods?: string[];
-  readonly paths?: string[];
-  readonly claims?: { claim: string; values: string[] }[];
+/** The HTTP conditions (methods, paths, claims) of web -> api, and the namespace's mTLS mode. */
+interface ShopOptions extends Pick<SpiffeAllowProps, 'methods' | 'paths' | 'claims'>, Pick<MeshNamespaceProps, 'mtls'> {
   /** web may never DELETE. */
   readonly deny?: boolean;
-  readonly mtls?: MtlsMode;
   /** api may call api.stripe.com. */
   readonly egress?: boolean;
 }
 
 /** `shop`: web -> api:8080 through the namespace waypoint, under the given HTTP conditions. */
 function shop(o: ShopOptions = {}): any[] {
-  const chart = new Chart(Testing.app(), 'shop');
-  const perimeter = new MeshPerimeter(chart, 'perimeter', { istioVersion: IstioVersion.V1_28 });
-  const ns = new MeshNamespace(perimeter, 'shop', { waypoint: { name: 'shop-waypoint' }, mtls: o.mtls });
-  const web = Workload.fromDeployment(microservice(chart, { namespace: 'shop', name: 'web', ports: [8080] }).deployment);
-  const api = Workload.fromDeployment(microservice(chart, { namespace: 'shop', name: 'api', ports: [8080], service: [[80, 8080]] }).deployment);
+  const shopProps: MeshNamespaceProps = { waypoint: { name: 'shop-waypoint' }, mtls: o.mtls };
+  const fx = fixture({ chartId: 'shop', perimeter: { istioVersion: IstioVersion.V1_28 }, namespaces: { shop: shopProps } });
+  const ns = fx.ns();
+  const web = fx.workload('web', [8080]);
+  const api = fx.workload('api', [8080], { service: [[80, 8080]] });
   ns.allow('web-to-api', {
     from: [web.identity],
     to: api,
@@ -35,8 +33,8 @@ function shop(o: ShopOptions = {}): any[] {
   });
   if (o.deny) ns.deny('web-never-deletes', { from: [Identity.serviceAccount('shop', 'web')], to: api, ports: [8080], methods: ['DELETE'] });
   if (o.egress) ns.egress('out').allow({ from: [api.identity], hosts: [ExternalHost.tls('api.stripe.com')] });
-  new KernelBackstop(perimeter, 'backstop');
-  return Testing.synth(chart);
+  new KernelBackstop(fx.perimeter, 'backstop');
+  return Testing.synth(fx.chart);
 }
 
 const NARROW: ShopOptions = { methods: ['GET'], paths: ['/v1/*'] };

@@ -2,6 +2,7 @@ import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { describe, expect, it } from 'vitest';
 import { ExternalHost, Identity, KernelBackstop, MeshNamespace, MeshPerimeter, Workload } from '../src';
+import { fixture } from './support/fixture';
 import { synthValid } from './support/synth';
 
 /**
@@ -10,16 +11,10 @@ import { synthValid } from './support/synth';
  * account and the rule does not name them, synthesis fails, naming all of them and the fix.
  */
 function shop() {
-  const chart = new Chart(Testing.app(), 'shop');
-  const mesh = new MeshPerimeter(chart, 'mesh');
-  const ns = new MeshNamespace(mesh, 'shop');
-  const deploy = (name: string, serviceAccount?: kplus.ServiceAccount) => new kplus.Deployment(chart, name, {
-    metadata: { name, namespace: 'shop' },
-    serviceAccount,
-    containers: [{ image: name, portNumber: 8080 }],
-  });
-  const sa = (name: string) => new kplus.ServiceAccount(chart, `${name}-sa`, { metadata: { name, namespace: 'shop' } });
-  return { chart, mesh, ns, deploy, sa };
+  const fx = fixture({ chartId: 'shop', perimeterId: 'mesh' });
+  const deploy = (name: string, serviceAccount?: kplus.ServiceAccount) => fx.deployment(name, serviceAccount);
+  const sa = (name: string) => fx.serviceAccount(name);
+  return { chart: fx.chart, mesh: fx.perimeter, ns: fx.ns(), deploy, sa };
 }
 
 function synthError(chart: Chart): string {

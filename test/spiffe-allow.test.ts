@@ -1,29 +1,22 @@
 import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import {
-  DataplaneMode, Enforcement, Identity, IstioVersion, MeshNamespace, MeshPerimeter, SpiffeAllow, Workload,
+  DataplaneMode, Enforcement, Identity, IstioVersion, MeshNamespace, MeshNamespaceProps, MeshPerimeter, MeshPerimeterProps, SpiffeAllow,
+  Workload,
 } from '../src';
+import { fixture } from './support/fixture';
 import { expectNoL7AtZtunnel } from './support/invariants';
 import { newChart, ofKind, only, synthValid } from './support/synth';
 import { deployApp } from './support/workloads';
 
 /** A perimeter with the namespace `shop` and three apps: frontend (8080), api (8080, Service 80->8080, metrics 9090), db (5432). */
-function shop(props: ConstructorParameters<typeof MeshPerimeter>[2] = {}, nsProps: ConstructorParameters<typeof MeshNamespace>[2] = {}) {
-  const chart = newChart();
-  const perimeter = new MeshPerimeter(chart, 'perimeter', props);
-  const ns = new MeshNamespace(perimeter, 'shop', nsProps);
-  const frontend = deployApp(chart, { namespace: 'shop', name: 'frontend', serviceAccount: 'frontend-sa', ports: [8080], service: [[8080, 8080]] });
-  const api = deployApp(chart, { namespace: 'shop', name: 'api', ports: [8080, 9090], service: [[80, 8080], [9090, 9090]] });
-  const db = deployApp(chart, { namespace: 'shop', name: 'db', ports: [5432], service: [[5432, 5432]] });
-  return {
-    chart,
-    perimeter,
-    ns,
-    frontend: Workload.fromDeployment(frontend.deployment),
-    api: Workload.fromDeployment(api.deployment),
-    apiService: api.service!,
-    db: Workload.fromDeployment(db.deployment),
-  };
+function shop(props: MeshPerimeterProps = {}, nsProps: MeshNamespaceProps = {}) {
+  const fx = fixture({ perimeter: props, namespaces: { shop: nsProps } });
+  const frontend = fx.workload('frontend', [8080], { serviceAccount: 'frontend-sa', service: [[8080, 8080]] });
+  const api = fx.deployApp('api', [8080, 9090], { service: [[80, 8080], [9090, 9090]] });
+  const db = fx.workload('db', [5432], { service: [[5432, 5432]] });
+  const { chart, perimeter } = fx;
+  return { chart, perimeter, ns: fx.ns(), frontend, api: Workload.fromDeployment(api.deployment), apiService: api.service!, db };
 }
 
 function synth(chart: ReturnType<typeof shop>['chart']) {

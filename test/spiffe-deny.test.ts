@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Identity, MeshNamespace, MeshPerimeter, SpiffeDeny, Workload } from '../src';
+import { fixture } from './support/fixture';
 import { expectNoL7AtZtunnel } from './support/invariants';
 import { newChart, ofKind, only, synthValid } from './support/synth';
-import { deployApp } from './support/workloads';
 
 function shop() {
-  const chart = newChart();
-  const perimeter = new MeshPerimeter(chart, 'perimeter');
-  const ns = new MeshNamespace(perimeter, 'shop');
-  const api = deployApp(chart, { namespace: 'shop', name: 'api', ports: [8080], service: [[80, 8080]] });
-  const db = deployApp(chart, { namespace: 'shop', name: 'db', ports: [5432], service: [[5432, 5432]] });
-  return { chart, perimeter, ns, api: Workload.fromDeployment(api.deployment), db: Workload.fromDeployment(db.deployment) };
+  const fx = fixture();
+  const api = fx.workload('api', [8080], { service: [[80, 8080]] });
+  const db = fx.workload('db', [5432], { service: [[5432, 5432]] });
+  return { chart: fx.chart, perimeter: fx.perimeter, ns: fx.ns(), api, db };
 }
 
 function synth(chart: ReturnType<typeof shop>['chart']) {

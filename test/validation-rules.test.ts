@@ -2,6 +2,7 @@ import { ApiObject, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-30';
 import { describe, expect, it } from 'vitest';
 import { Identity, KernelBackstop, MeshNamespace, MeshPerimeter, MeshPerimeterProps, SpiffeAllow, SpiffeAllowProps, Workload } from '../src';
+import { fixture } from './support/fixture';
 import { newChart, only, synthValid } from './support/synth';
 import { deployApp } from './support/workloads';
 
@@ -12,11 +13,8 @@ import { deployApp } from './support/workloads';
 
 /** A chart `test` with a perimeter `p`, the namespace `shop` and an app `api` (8080, Service 80->8080). */
 function base(props: MeshPerimeterProps = {}) {
-  const chart = newChart();
-  const p = new MeshPerimeter(chart, 'p', props);
-  const shop = new MeshNamespace(p, 'shop');
-  const api = Workload.fromDeployment(deployApp(chart, { namespace: 'shop', name: 'api', ports: [8080], service: [[80, 8080]] }).deployment);
-  return { chart, p, shop, api };
+  const fx = fixture({ perimeterId: 'p', perimeter: props });
+  return { chart: fx.chart, p: fx.perimeter, shop: fx.ns(), api: fx.workload('api', [8080], { service: [[80, 8080]] }) };
 }
 
 /** The message `run` throws, or '' when it does not throw. */
