@@ -31,7 +31,12 @@ export function appObjects(scope: IConstruct): readonly AppObject[] {
   const root = scope.node.root;
   if (!hooked.has(root)) {
     hooked.add(root);
-    root.node.addValidation({ validate: () => (snapshots.delete(root), []) });
+    root.node.addValidation({
+      validate: () => {
+        snapshots.delete(root);
+        return [];
+      },
+    });
   }
   let snapshot = snapshots.get(root);
   if (snapshot) return snapshot;
