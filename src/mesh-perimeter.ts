@@ -16,6 +16,7 @@ import {
 } from './private/settings';
 import { verifyPerimeter } from './private/synth-check';
 import { checkDnsLabel, checkPort, checkSelector, checkTrustDomain } from './private/validation';
+import { INTENTS_CONFIGMAP } from './verifier/model';
 
 /** Props for `MeshPerimeter`. */
 export interface MeshPerimeterProps {
@@ -171,18 +172,17 @@ export class MeshPerimeter extends Construct {
       });
     }
     if (props.publishIntents ?? true) {
-      // computed once per state of the graph: the ConfigMap's two fields and the size check share it
-      let cached: { version: number; payload: ReturnType<typeof intentsPayload> } | undefined;
+      // encoded once per document (one per state of the graph): the ConfigMap's two fields and the size check share it
+      let cached: { doc: object; payload: ReturnType<typeof intentsPayload> } | undefined;
       const payload = () => {
-        if (cached?.version !== this.graph.version) {
-          cached = { version: this.graph.version, payload: intentsPayload(intentsDocument(this.graph, this.trustDomain, this.rootNamespace)) };
-        }
+        const doc = intentsDocument(this.graph, this.trustDomain, this.rootNamespace);
+        if (cached?.doc !== doc) cached = { doc, payload: intentsPayload(doc) };
         return cached.payload;
       };
       new ApiObject(this, 'Intents', {
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name: 'mesh-perimeter-intents', namespace: this.rootNamespace, labels: perimeterLabels() },
+        metadata: { name: INTENTS_CONFIGMAP, namespace: this.rootNamespace, labels: perimeterLabels() },
         data: Lazy.any({ produce: () => payload().data }),
         binaryData: Lazy.any({ produce: () => payload().binaryData }),
       });

@@ -63,10 +63,9 @@ export class ImportModel {
     // the pod template's labels (less those that change per release): what policies select them by, and what the
     // declared-elsewhere workload's pods carry for the verifier; else the controller's selector
     const template = stableLabels(w.podLabels);
-    const selector: Record<string, string> | undefined = w.kind === 'Gateway' ? { [GATEWAY_NAME_LABEL]: w.name }
+    const labels: Record<string, string> = w.kind === 'Gateway' ? { [GATEWAY_NAME_LABEL]: w.name }
       : Object.keys(template).length > 0 ? template
-        : raw?.spec?.selector?.matchLabels ?? (w.kind === 'ReplicationController' ? raw?.spec?.selector : undefined);
-    const labels = selector && Object.keys(selector).length > 0 ? selector : template;
+        : raw?.spec?.selector?.matchLabels ?? (w.kind === 'ReplicationController' ? raw?.spec?.selector : undefined) ?? {};
     const service = this.model.servicesOf(w)[0];
     const ports = service?.ports.map((p) => ({ port: p.port, targetPort: typeof p.targetPort === 'number' ? p.targetPort : w.namedPorts?.[p.targetPort]?.port }))
       .filter((p): p is { port: number; targetPort: number } => p.targetPort !== undefined);

@@ -7,6 +7,7 @@ import { ImportModel } from './import-model';
 import { PlanCarried, PlanEgress, PlanIdentity } from './plan';
 import { targetsOf, waypointFor } from '../verifier/istio';
 import { Json, ServiceEntryInfo } from '../verifier/model';
+import { pushTo } from '../verifier/multimap';
 
 export function readServiceEntries(ctx: ImportModel, raw: (se: ServiceEntryInfo) => Json, only?: Set<string>):
 { egress: PlanEgress[]; carried: PlanCarried[] } {
@@ -44,7 +45,7 @@ export function readServiceEntries(ctx: ImportModel, raw: (se: ServiceEntryInfo)
     const byNamespace = new Map<string, PlanIdentity[]>();
     for (const c of callers.identities) {
       const ns = namespaceOf(ctx, c) ?? se.namespace;
-      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), c]);
+      pushTo(byNamespace, ns, c);
     }
     for (const [ns, from] of byNamespace) {
       if (only && !only.has(ns)) continue;

@@ -8,8 +8,9 @@ import { ImportPlan, PlanNamespace, PlanRule } from './plan';
 import { readServiceEntries } from './read-egress';
 import { ciliumDirectEgress, clusterCidrs } from './read-kernel';
 import { PolicyReader } from './read-policies';
+import { RESERVED_NAMESPACE_LABELS } from '../private/istio';
 import { targetsOf } from '../verifier/istio';
-import { expandLists, Json, ManifestModel, PolicyObject } from '../verifier/model';
+import { expandLists, isIntentsConfigMap, Json, ManifestModel, PolicyObject } from '../verifier/model';
 
 export interface ReadOptions {
   readonly rootNamespace?: string;
@@ -19,14 +20,14 @@ export interface ReadOptions {
   readonly ignoreKinds?: string[];
 }
 
-const INTENTS_CONFIGMAP = 'mesh-perimeter-intents';
-const MESH_LABELS = ['istio.io/dataplane-mode', 'istio-injection', 'istio.io/use-waypoint', 'istio.io/use-waypoint-namespace', 'kubernetes.io/metadata.name'];
+/** Namespace labels the constructs set themselves (and the API server's name label): not carried as `labels`. */
+const MESH_LABELS = [...Object.keys(RESERVED_NAMESPACE_LABELS), 'kubernetes.io/metadata.name'];
 const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 /** The old manifests as the importer reads them: typed lists expanded, the library's own intents ConfigMap left out. */
 export function oldObjects(manifests: Json[]): Json[] {
   // the intents a perimeter built by this library publishes are not read: the policies are, so a round trip proves the reading
-  return expandLists(manifests).filter((m) => !(m.kind === 'ConfigMap' && m.metadata?.name === INTENTS_CONFIGMAP));
+  return expandLists(manifests).filter((m) => !isIntentsConfigMap(m));
 }
 
 export function readIntent(manifests: Json[], options: ReadOptions = {}): ImportPlan {

@@ -21,6 +21,17 @@ export function intentsPayload(doc: object): { data?: Record<string, string>; bi
  * reads only YAML still knows what was meant.
  */
 export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string): IntentsDocument {
+  // built once per state of the graph: the ConfigMap and the synthesis-time proof read the same document
+  const hit = documents.get(graph);
+  if (hit && hit.version === graph.version && hit.doc.trustDomain === trustDomain && hit.doc.rootNamespace === rootNamespace) return hit.doc;
+  const doc = buildDocument(graph, trustDomain, rootNamespace);
+  documents.set(graph, { version: graph.version, doc });
+  return doc;
+}
+
+const documents = new WeakMap<IntentGraph, { readonly version: number; readonly doc: IntentsDocument }>();
+
+function buildDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string): IntentsDocument {
   return {
     version: 1,
     trustDomain,

@@ -10,6 +10,7 @@ import { selects } from './metadata';
 import { meshSettings } from './settings';
 import { checkSharedIdentityOnSynth } from './shared-identity';
 import { checkPort } from './validation';
+import { pushTo } from '../verifier/multimap';
 
 /** A SpiffeAllow's or SpiffeDeny's props. */
 export type RuleInput = SpiffeRuleProps & { readonly exceptFrom?: Identity[] };
@@ -159,7 +160,7 @@ function podIndexOf(scope: IConstruct): Map<string, Record<string, string>[]> {
   index = new Map();
   for (const o of snapshot) {
     const labels = podTemplateOf(o)?.metadata?.labels;
-    if (labels) (index.get(o.namespace) ?? index.set(o.namespace, []).get(o.namespace)!).push(labels);
+    if (labels) pushTo(index, o.namespace, labels);
   }
   podIndexes.set(snapshot, index);
   return index;

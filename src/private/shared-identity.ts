@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { selects } from './metadata';
+import { pushTo } from '../verifier/multimap';
 
 /**
  * Something that runs pods as a service account: a pod controller (or Pod) of this app, or a workload the
@@ -82,7 +83,6 @@ function runnersOf(scope: IConstruct, graph: IntentGraph): Map<string, Runner[]>
   if (hit && hit.version === graph.version) return hit.byIdentity;
   const byIdentity = new Map<string, Runner[]>();
   const byNamespace = new Map<string, Runner[]>();
-  const add = (r: Runner, index: Map<string, Runner[]>, key: string) => (index.get(key) ?? index.set(key, []).get(key)!).push(r);
   for (const o of snapshot) {
     const spec = podTemplateOf(o);
     if (!spec) continue;
@@ -95,14 +95,14 @@ function runnersOf(scope: IConstruct, graph: IntentGraph): Map<string, Runner[]>
       podLabels: spec.metadata?.labels ?? {},
       object,
     };
-    add(runner, byIdentity, `${namespace}/${runner.serviceAccount}`);
-    add(runner, byNamespace, namespace);
+    pushTo(byIdentity, `${namespace}/${runner.serviceAccount}`, runner);
+    pushTo(byNamespace, namespace, runner);
   }
   for (const w of graph.workloads) {
     if (!w.labels || w.serviceAccount === undefined || w.object) continue;
     // a workload known by selector stands for the app's pods it selects, if any; else for pods created elsewhere
     if ((byNamespace.get(w.namespace) ?? []).some((r) => selects(w.labels!, r.podLabels ?? {}))) continue;
-    add({ key: w.key, kind: 'workload', namespace: w.namespace, serviceAccount: w.serviceAccount, podLabels: w.labels, workload: w }, byIdentity, `${w.namespace}/${w.serviceAccount}`);
+    pushTo(byIdentity, `${w.namespace}/${w.serviceAccount}`, { key: w.key, kind: 'workload', namespace: w.namespace, serviceAccount: w.serviceAccount, podLabels: w.labels, workload: w });
   }
   indexes.set(snapshot, { version: graph.version, byIdentity });
   return byIdentity;

@@ -1,4 +1,5 @@
 import { requestText } from './http-text';
+import { pushTo } from './multimap';
 import { PerimeterDiff } from './perimeter-diff';
 import { Comparison, DenyRule, Finding, Flow, Verdict } from './perimeter-verifier';
 import { svgGraph } from './svg-graph';
@@ -69,7 +70,7 @@ export function mermaid(flows: Flow[]): string {
   const nodes = new Map<string, string>();
   for (const f of flows) for (const n of [f.from, f.to, ...(f.via ? [f.via] : [])]) nodes.set(n, n.includes('/') ? n.split('/')[0] : 'external');
   const byGroup = new Map<string, string[]>();
-  for (const [n, g] of nodes) byGroup.set(g, [...(byGroup.get(g) ?? []), n]);
+  for (const [n, g] of nodes) pushTo(byGroup, g, n);
   const lines = ['flowchart LR'];
   for (const [g, ns] of [...byGroup].sort()) {
     lines.push(`  subgraph ${id(`ns_${g}`)}["${g}"]`);

@@ -1,6 +1,7 @@
 import { DeclaredDestination, DeclaredEgress, DeclaredFlow, DeclaredHttp, DeclaredSource, IntentsDocument } from './intents';
 import { hasLabels } from './kernel';
 import { ManifestModel, WorkloadInfo } from './model';
+import { pushTo } from './multimap';
 import { ANY_POD, POD_IP_BYPASS, WORLD_IP } from './parties';
 import { CheckOptions, Comparison, Disagreement, Flow, Verdict } from './types';
 
@@ -37,7 +38,7 @@ interface ConcreteCheck {
  * explain a denial).
  */
 export class IntentsComparison {
-  /** The workloads of a namespace by service account, and the parties of the matrix, resolved once. */
+  /** The matrix's sources (`namespace/workload`, `namespace/*`), resolved once. */
   private readonly sourceInfo = new Map<string, { namespace: string; workload?: WorkloadInfo; inMesh: boolean }>();
 
   constructor(private readonly view: VerifierView) {}
@@ -49,10 +50,10 @@ export class IntentsComparison {
     const allowsByDestination = new Map<string, DeclaredFlow[]>();
     for (const d of flows) {
       if (d.action !== 'ALLOW') continue;
-      for (const w of this.destinations(d.to)) (allowsByDestination.get(w.id) ?? allowsByDestination.set(w.id, []).get(w.id)!).push(d);
+      for (const w of this.destinations(d.to)) pushTo(allowsByDestination, w.id, d);
     }
     const egressByHost = new Map<string, DeclaredEgress[]>();
-    for (const e of declared.egress ?? []) (egressByHost.get(`${e.host}:${e.port}`) ?? egressByHost.set(`${e.host}:${e.port}`, []).get(`${e.host}:${e.port}`)!).push(e);
+    for (const e of declared.egress ?? []) pushTo(egressByHost, `${e.host}:${e.port}`, e);
     // skipping a waypoint is never declared: every rule to a waypoint-routed workload is enforced there
     const over = allowed.filter((f) => f.via?.startsWith(POD_IP_BYPASS)
       || !(allowsByDestination.get(f.to) ?? []).some((d) => this.covers(d, f))
@@ -60,30 +61,32 @@ export class IntentsComparison {
       && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0])))
       .map((f) => ({ ...f, detail: `allowed${f.via ? ` via ${f.via}` : ''}, but no intent declares it` }));
     const inMatrix = new Set(allowed.filter((f) => !f.via?.startsWith(POD_IP_BYPASS)).map((f) => flowKey(f.from, f.to, f.port)));
-    /** The verdict on one connection: from the matrix when it decided it, else checked (and the reason a denial gives). */
-    const denial = (c: ConcreteCheck): { allowed: boolean; reason?: string } => {
-      if (!c.options.method && !c.options.path && !c.options.headers && this.view.decided(c.from, c.to, c.port)
-        && inMatrix.has(flowKey(c.from, c.to, c.port))) return { allowed: true };
+    /**
+     * The verdict on one connection: the matrix's, when it decided it (any request), else checked; the reason
+     * for a denial is checked only when asked for.
+     */
+    const verdictOf = (c: ConcreteCheck): { allowed: boolean; reason: () => string | undefined } => {
+      const denialReason = (v: Verdict) => v.hops.find((h) => !h.allowed)?.reason;
+      const anyRequest = !c.options.method && !c.options.path && !c.options.headers;
+      if (anyRequest && this.view.decided(c.from, c.to, c.port)) {
+        return { allowed: inMatrix.has(flowKey(c.from, c.to, c.port)), reason: () => denialReason(this.view.check(c.from, c.to, c.port, c.options)) };
+      }
       const verdict = this.view.check(c.from, c.to, c.port, c.options);
-      return { allowed: verdict.allowed, reason: verdict.hops.find((h) => !h.allowed)?.reason };
+      return { allowed: verdict.allowed, reason: () => denialReason(verdict) };
     };
     const under: Disagreement[] = [];
     // with intents, a declared flow the kernel blocks is under-permission; undeclared ones are defense in depth
     for (const d of flows) {
       for (const c of this.concrete(d)) {
-        if (d.action === 'DENY' && !c.options.method && !c.options.path && !c.options.headers && this.view.decided(c.from, c.to, c.port)) {
-          if (inMatrix.has(flowKey(c.from, c.to, c.port))) under.push({ from: c.from, to: c.to, port: c.port, detail: 'declared DENY, but the request gets through' });
-          continue;
-        }
-        const verdict = denial(c);
-        if (d.action === 'ALLOW' && !verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: `declared, but ${verdict.reason}` });
+        const verdict = verdictOf(c);
+        if (d.action === 'ALLOW' && !verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: `declared, but ${verdict.reason()}` });
         if (d.action === 'DENY' && verdict.allowed) under.push({ from: c.from, to: c.to, port: c.port, detail: 'declared DENY, but the request gets through' });
       }
     }
     for (const e of declared.egress ?? []) {
       for (const from of this.sourcesOf(e.from)) {
-        const verdict = denial({ from, to: e.host, port: e.port, options: {} });
-        if (!verdict.allowed) under.push({ from, to: e.host, port: e.port, detail: `declared egress, but ${verdict.reason}` });
+        const verdict = verdictOf({ from, to: e.host, port: e.port, options: {} });
+        if (!verdict.allowed) under.push({ from, to: e.host, port: e.port, detail: `declared egress, but ${verdict.reason()}` });
       }
     }
     return { overPermission: over, underPermission: under, layerMismatch: [] };

@@ -223,7 +223,7 @@ export class ManifestModel {
     const namespaceObjects: Json[] = [];
     const controllers: Json[] = [];
     for (const raw of expandLists(manifests)) {
-      if (raw.kind === 'ConfigMap' && raw.apiVersion === 'v1' && isObject(raw.metadata) && raw.metadata.name === 'mesh-perimeter-intents') {
+      if (isIntentsConfigMap(raw)) {
         if (!options.intents) this.intents = readIntents(raw);
         continue;
       }
@@ -327,6 +327,14 @@ export class ManifestModel {
     this.workloadIndex.set(w.id, w);
     this.indexes.delete(this.workloads);
   }
+}
+
+/** The name of the ConfigMap that carries the declared intents (written by `MeshPerimeter`, root namespace). */
+export const INTENTS_CONFIGMAP = 'mesh-perimeter-intents';
+
+/** Whether an object is the ConfigMap of declared intents (which carries no reachability itself). */
+export function isIntentsConfigMap(m: Json): boolean {
+  return m.kind === 'ConfigMap' && m.apiVersion === 'v1' && isObject(m.metadata) && m.metadata.name === INTENTS_CONFIGMAP;
 }
 
 /** The namespaces declared intents name as mesh identities (callers by namespace, service account or workload). */

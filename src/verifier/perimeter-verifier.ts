@@ -10,6 +10,7 @@ import {
 } from './istio';
 import { Endpoint, KernelEvaluator } from './kernel';
 import { gatewayName, Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
+import { pushTo } from './multimap';
 import { resolveName } from './names';
 import { ANY_POD, KUBELET_PROBE_IP, POD_IP_BYPASS, WORLD_IP } from './parties';
 import { policyViewOf } from './policy-view';
@@ -29,6 +30,8 @@ interface Scan {
   readonly sources: ReadonlySet<string>;
   /** The external `host:port`s it checks. */
   readonly external: ReadonlySet<string>;
+  /** Their ports, on which it checks the direct dial to an outside address. */
+  readonly externalPorts: ReadonlySet<number>;
 }
 
 /** A resolved end of a check. */
@@ -449,10 +452,11 @@ export class PerimeterVerifier {
       for (const from of candidates ?? sources) if (from !== WORLD_IP) record(from, host, port);
     }
     // dialling an external address directly, skipping DNS and any ServiceEntry: only the kernel stops it
-    for (const port of [...new Set(external.map((e) => e.port))]) {
+    const externalPorts = new Set(external.map((e) => e.port));
+    for (const port of externalPorts) {
       for (const from of sources) if (from !== WORLD_IP) record(from, WORLD_IP, port);
     }
-    this.scanned = { flows, mismatches, sources: new Set(sources), external: new Set(external.map((e) => `${e.host}:${e.port}`)) };
+    this.scanned = { flows, mismatches, sources: new Set(sources), external: new Set(external.map((e) => `${e.host}:${e.port}`)), externalPorts };
     return this.scanned;
   }
 
@@ -464,7 +468,7 @@ export class PerimeterVerifier {
   private decided(from: string, to: string, port: number): boolean {
     const scan = this.scan();
     if (!scan.sources.has(from) || from === to) return false;
-    if (to === WORLD_IP) return [...scan.external].some((e) => e.endsWith(`:${port}`));
+    if (to === WORLD_IP) return scan.externalPorts.has(port);
     if (scan.external.has(`${to}:${port}`)) return true;
     const w = this.model.workload(to);
     return !!w && w.kind !== 'Waypoint' && w.containerPorts.includes(port);
@@ -475,15 +479,14 @@ export class PerimeterVerifier {
     const byPrincipal = new Map<string, string[]>();
     const byNamespace = new Map<string, string[]>();
     const plaintext: string[] = [];
-    const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
     for (const s of sources) {
       const p = this.party(s);
       if (p.principal === undefined) {
         plaintext.push(s);
         continue;
       }
-      push(byPrincipal, p.principal, s);
-      push(byNamespace, p.endpoint.kind === 'pod' ? p.endpoint.namespace : '', s);
+      pushTo(byPrincipal, p.principal, s);
+      pushTo(byNamespace, p.endpoint.kind === 'pod' ? p.endpoint.namespace : '', s);
     }
     return { byPrincipal, byNamespace, plaintext };
   }
