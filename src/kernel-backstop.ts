@@ -1,8 +1,10 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { Enforcement } from './enforcement';
 import { CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, CiliumNetworkPolicySpec } from './imports/cilium.io';
 import { KernelFlavor } from './kernel-flavor';
 import { MeshNamespace } from './mesh-namespace';
+import { nonIsolating, wouldEnforceScope } from './private/audit';
 import { conflict } from './private/errors';
 import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, WorkloadNode } from './private/intent-graph';
 import { GATEWAY_NAME_LABEL } from './private/istio';
@@ -43,6 +45,14 @@ export interface KernelBackstopProps {
    * @default ["169.254.7.127/32", "fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128"]
    */
   readonly probeCidrs?: string[];
+  /**
+   * How the kernel policies act. Under `Enforcement.AUDIT` the backstop denies nothing: Kubernetes NetworkPolicy
+   * has no audit mode, so none is emitted; Cilium policies are emitted with `enableDefaultDeny: false` (they only
+   * add allows). Set `Enforcement.ENFORCE` under an AUDIT perimeter to enforce the kernel layer anyway, e.g. on
+   * Cilium with the agent's `policy-audit-mode`, which then reports would-be drops instead of dropping.
+   * @default - the MeshPerimeter's enforcement
+   */
+  readonly enforcement?: Enforcement;
 }
 
 /**
@@ -55,7 +65,7 @@ export interface KernelBackstopProps {
  * in from its callers, out to what it serves, istiod on 15012; per egress waypoint: the declared hosts'
  * ports to the world outside the cluster; out-of-mesh callers: exactly their port from exactly their pods.
  * Flavors: Kubernetes NetworkPolicy, or CiliumNetworkPolicy (plus the cluster-wide probe allowance, and
- * `toFQDNs` + SNI for external hosts).
+ * `toFQDNs` + SNI for external hosts). Under `Enforcement.AUDIT` it denies nothing (see `KernelBackstopProps.enforcement`).
  */
 export class KernelBackstop extends Construct {
   /** The addresses istio-cni SNATs kubelet probes to in ambient pods (IPv4 and IPv6). */
@@ -63,6 +73,8 @@ export class KernelBackstop extends Construct {
 
   /** The policy language. */
   public readonly flavor: KernelFlavor;
+  /** How the kernel policies act (see `KernelBackstopProps.enforcement`). */
+  public readonly enforcement: Enforcement;
   private readonly settings: MeshSettings;
   private readonly covered = new Map<string, Construct>();
   private readonly only?: Set<string>;
@@ -79,6 +91,7 @@ export class KernelBackstop extends Construct {
     super(scope, id);
     this.settings = meshSettings(this);
     this.flavor = props.flavor ?? this.settings.kernel;
+    this.enforcement = props.enforcement ?? this.settings.enforcement;
     this.clusterCidrs = (props.clusterCidrs ?? ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']).map((c) => checkCidr(this, 'cluster CIDR', c));
     this.istiodLabels = checkSelector(this, 'istiodLabels', props.istiodLabels ?? { app: 'istiod' });
     this.probeCidrs = (props.probeCidrs ?? KernelBackstop.AMBIENT_PROBE_CIDRS).map((c) => checkCidr(this, 'probe CIDR', c));
@@ -115,7 +128,9 @@ export class KernelBackstop extends Construct {
   private coverNamespace(n: NamespaceNode): void {
     if (this.only && !this.only.has(n.name)) return;
     this.settings.graph.cover(n.name, this.flavor, this);
-    const scope = new Construct(this, n.name);
+    if (this.audits) this.settings.graph.kernelAudited.add(n.name);
+    // audited: the enforcing policies go outside the app, where only the synthesis-time proof reads them
+    const scope = new Construct(this.audits ? wouldEnforceScope(this.settings.graph, this) : this, n.name);
     this.covered.set(n.name, scope);
     const dns: PodTarget = this.settings.dnsSelector;
     // every sidecar fetches its config and certificate from istiod
@@ -199,6 +214,15 @@ export class KernelBackstop extends Construct {
     return this.plan.plan;
   }
 
+  /**
+   * Whether the backstop audits: it then denies nothing (docs/semantics.md#audit). Its enforcing policies are
+   * built outside the app for the proof; the app gets none (NetworkPolicy has no audit form) or, on Cilium, copies
+   * that leave every endpoint out of default deny.
+   */
+  private get audits(): boolean {
+    return this.enforcement === Enforcement.AUDIT;
+  }
+
   private np(scope: Construct, id: string, name: string, namespace: string, spec: () => NetworkPolicySpec): ApiObject {
     return new ApiObject(scope, id, {
       apiVersion: 'networking.k8s.io/v1',
@@ -208,11 +232,13 @@ export class KernelBackstop extends Construct {
     });
   }
 
-  private cnp(scope: Construct, id: string, name: string, namespace: string, spec: () => CiliumNetworkPolicySpec): ApiObject {
-    return new CiliumNetworkPolicy(scope, id, {
-      metadata: { name, namespace, labels: perimeterLabels() },
-      spec: Lazy.any({ produce: spec }) as CiliumNetworkPolicySpec,
-    });
+  private cnp(scope: Construct, id: string, name: string, namespace: string, spec: () => CiliumNetworkPolicySpec): void {
+    const metadata = { name, namespace, labels: perimeterLabels() };
+    new CiliumNetworkPolicy(scope, id, { metadata, spec: Lazy.any({ produce: spec }) as CiliumNetworkPolicySpec });
+    // audited, the app gets each policy in a form that isolates nothing; the default deny has nothing else
+    if (!this.audits || id === 'DefaultDeny') return;
+    const copy = this.node.tryFindChild(namespace) as Construct | undefined ?? new Construct(this, namespace);
+    new CiliumNetworkPolicy(copy, id, { metadata, spec: Lazy.any({ produce: () => nonIsolating(spec()) }) as CiliumNetworkPolicySpec });
   }
 }
 

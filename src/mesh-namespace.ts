@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { DataplaneMode } from './dataplane-mode';
 import { EgressPerimeter, EgressPerimeterOptions } from './egress-perimeter';
+import { Enforcement } from './enforcement';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { MtlsMode } from './mtls-mode';
 import { conflict } from './private/errors';
@@ -36,8 +37,9 @@ export interface MeshNamespaceOptions {
   readonly dataplaneMode?: DataplaneMode;
   /**
    * Namespace-wide mTLS mode (PeerAuthentication `default`). PERMISSIVE accepts plaintext from outside the
-   * mesh and is marked with a warning annotation; use it only while migrating.
-   * @default MtlsMode.STRICT
+   * mesh and is marked with a warning annotation; use it only while migrating. STRICT rejects plaintext with a
+   * DENY that no dry-run softens, so an AUDIT perimeter accepts it (PERMISSIVE) unless STRICT is set here.
+   * @default - MtlsMode.STRICT; MtlsMode.PERMISSIVE under Enforcement.AUDIT (docs/semantics.md#audit)
    */
   readonly mtls?: MtlsMode;
   /**
@@ -120,7 +122,7 @@ export class MeshNamespace extends Construct {
     this.adopted = adoption?.adopt;
     this.name = checkDnsLabel(this, 'namespace name', props.name ?? id);
     this.dataplaneMode = props.dataplaneMode ?? DataplaneMode.AMBIENT;
-    this.mtls = props.mtls ?? MtlsMode.STRICT;
+    this.mtls = props.mtls ?? (this.settings.enforcement === Enforcement.AUDIT ? MtlsMode.PERMISSIVE : MtlsMode.STRICT);
     this.defaultDeny = props.defaultDeny ?? true;
     this.checkNamespaceIsManageable();
     const labels = checkMetadata(this, 'labels', props.labels);

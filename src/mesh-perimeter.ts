@@ -5,6 +5,7 @@ import { Enforcement } from './enforcement';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { IstioVersion } from './istio-version';
 import { KernelFlavor } from './kernel-flavor';
+import { audits, enforcementSummary, printSummary } from './private/audit';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
 import { INTENTS_LIMIT, intentsDocument, intentsPayload } from './private/intents-document';
@@ -38,7 +39,10 @@ export interface MeshPerimeterProps {
    */
   readonly istioVersion?: IstioVersion;
   /**
-   * Enforce the policies, or emit them as dry-run to watch what they would block.
+   * Enforce the policies, or audit: every layer then denies nothing. AuthorizationPolicies are emitted as
+   * dry-run, namespaces accept plaintext (PERMISSIVE) unless their `mtls` says STRICT, and a KernelBackstop
+   * emits no isolating policy unless its `enforcement` says ENFORCE. Synthesis prints which layer enforces
+   * and which audits (`enforcementSummary`).
    * @default Enforcement.ENFORCE
    */
   readonly enforcement?: Enforcement;
@@ -118,6 +122,8 @@ export class MeshPerimeter extends Construct {
   /** The mesh-wide STRICT PeerAuthentication, when `meshWideStrictMtls` is set. */
   public readonly meshPeerAuthentication?: PeerAuthentication;
   private readonly graph = new IntentGraph();
+  private readonly settings: MeshSettings;
+  private readonly meshWideStrictMtls: boolean;
 
   constructor(scope: Construct, id: string, props: MeshPerimeterProps = {}) {
     super(scope, id);
@@ -146,7 +152,7 @@ export class MeshPerimeter extends Construct {
     checkSelector(this, 'dnsSelector podLabels', this.dnsSelector.podLabels);
     checkPort(this, 'dnsSelector port', this.dnsSelector.port);
 
-    const settings: MeshSettings = {
+    this.settings = {
       trustDomain: this.trustDomain,
       rootNamespace: this.rootNamespace,
       istioVersion: this.istioVersion,
@@ -157,6 +163,7 @@ export class MeshPerimeter extends Construct {
       graph: this.graph,
       owner: this,
     };
+    const settings = this.settings;
     registerPerimeter(this, settings);
     if (this.enforcement === Enforcement.AUDIT) checkZtunnelDryRun(this, settings);
 
@@ -175,7 +182,7 @@ export class MeshPerimeter extends Construct {
       // encoded once per document (one per state of the graph): the ConfigMap's two fields and the size check share it
       let cached: { doc: object; payload: ReturnType<typeof intentsPayload> } | undefined;
       const payload = () => {
-        const doc = intentsDocument(this.graph, this.trustDomain, this.rootNamespace);
+        const doc = intentsDocument(this.graph, this.trustDomain, this.rootNamespace, this.enforcement);
         if (cached?.doc !== doc) cached = { doc, payload: intentsPayload(doc) };
         return cached.payload;
       };
@@ -195,12 +202,28 @@ export class MeshPerimeter extends Construct {
     if (props.verifyOnSynth ?? true) {
       this.node.addValidation({ validate: () => verifyPerimeter(this, this.graph) });
     }
-    if (props.meshWideStrictMtls ?? false) {
+    // what is not enforced is said at every synthesis
+    this.node.addValidation({
+      validate: () => {
+        if (audits(settings)) printSummary(this.node.path, this.enforcementSummary);
+        return [];
+      },
+    });
+    this.meshWideStrictMtls = props.meshWideStrictMtls ?? false;
+    if (this.meshWideStrictMtls) {
       this.meshPeerAuthentication = new PeerAuthentication(this, 'MeshPeerAuthentication', {
         metadata: { name: 'default', namespace: this.rootNamespace, labels: perimeterLabels() },
         spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
       });
     }
+  }
+
+  /**
+   * What each layer enforces and what it audits, one line per layer (and per group of namespaces where they
+   * differ): mesh authorization, mTLS, the kernel backstop. Printed to stderr at synthesis when a layer audits.
+   */
+  public get enforcementSummary(): string[] {
+    return enforcementSummary(this.settings, { meshWideStrictMtls: this.meshWideStrictMtls });
   }
 
   /** Names of the namespaces this perimeter manages, in declaration order. */

@@ -138,6 +138,8 @@ export interface WaypointRef {
 export class IntentGraph {
   /** Namespaces whose direct egress is blocked by kernel policy outside this app. */
   public readonly kernelElsewhere = new Set<string>();
+  /** Namespaces whose KernelBackstop audits (Enforcement.AUDIT): it denies nothing there. See docs/semantics.md#audit. */
+  public readonly kernelAudited = new Set<string>();
 
   private readonly namespaceNodes = new Map<string, NamespaceNode>();
   private readonly workloadNodes = new Map<string, { node: WorkloadNode; origin: IConstruct }>();

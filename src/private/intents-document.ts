@@ -20,22 +20,26 @@ export function intentsPayload(doc: object): { data?: Record<string, string>; bi
  * synthesized output as the ConfigMap `mesh-perimeter-intents` (root namespace), so a verifier that
  * reads only YAML still knows what was meant.
  */
-export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string): IntentsDocument {
+export function intentsDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string, enforcement = 'ENFORCE'): IntentsDocument {
   // built once per state of the graph: the ConfigMap and the synthesis-time proof read the same document
   const hit = documents.get(graph);
-  if (hit && hit.version === graph.version && hit.doc.trustDomain === trustDomain && hit.doc.rootNamespace === rootNamespace) return hit.doc;
-  const doc = buildDocument(graph, trustDomain, rootNamespace);
+  if (hit && hit.version === graph.version && hit.doc.trustDomain === trustDomain && hit.doc.rootNamespace === rootNamespace
+    && (hit.doc.enforcement ?? 'ENFORCE') === enforcement) return hit.doc;
+  const doc = buildDocument(graph, trustDomain, rootNamespace, enforcement);
   documents.set(graph, { version: graph.version, doc });
   return doc;
 }
 
 const documents = new WeakMap<IntentGraph, { readonly version: number; readonly doc: IntentsDocument }>();
 
-function buildDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string): IntentsDocument {
+function buildDocument(graph: IntentGraph, trustDomain: string, rootNamespace: string, enforcement: string): IntentsDocument {
   return {
     version: 1,
     trustDomain,
     rootNamespace,
+    // an AUDIT perimeter's policies are dry-run, and where its kernel layer audits nothing is withheld by mistake
+    ...(enforcement !== 'ENFORCE' ? { enforcement } : {}),
+    ...(graph.kernelAudited.size > 0 ? { kernelAudited: [...graph.kernelAudited] } : {}),
     namespaces: graph.namespaces.map((n) => n.name),
     // namespaces whose direct egress kernel policy outside this app blocks
     kernelElsewhere: [...graph.kernelElsewhere],

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { appObjects } from './app-snapshot';
+import { wouldEnforceManifests } from './audit';
 import { IntentGraph } from './intent-graph';
 import { intentsDocument } from './intents-document';
 import { PerimeterVerifier } from '../verifier/perimeter-verifier';
@@ -13,13 +14,17 @@ interface PerimeterSettings {
 
 /**
  * The synthesis-time proof: the objects of the whole app, read back as manifests by the verifier, allow
- * exactly the perimeter's declared intents. Returns one message per disagreement that touches the
+ * exactly the perimeter's declared intents once every layer enforces (an audited layer is checked for what it
+ * would enforce). Returns one message per disagreement that touches the
  * perimeter's namespaces.
  */
 export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph): string[] {
-  const manifests = appObjects(perimeter.node.root).map((o) => o.json);
-  const intents = intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace);
-  // an AUDIT perimeter is checked for what it would enforce
+  // the kernel policies an audited backstop would enforce replace the forms it emits (docs/semantics.md#audit)
+  const wouldEnforce = wouldEnforceManifests(graph);
+  const replaced = new Set(wouldEnforce.map(objectKey));
+  const manifests = [...appObjects(perimeter.node.root).map((o) => o.json).filter((m) => !replaced.has(objectKey(m))), ...wouldEnforce];
+  const intents = intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace, perimeter.enforcement);
+  // an AUDIT perimeter is checked for what it would enforce: dry-run policies as if enforced
   const verifier = PerimeterVerifier.fromManifests(manifests, {
     trustDomain: perimeter.trustDomain, rootNamespace: perimeter.rootNamespace, dryRunEnforced: perimeter.enforcement === 'AUDIT', intents,
   });
@@ -31,4 +36,8 @@ export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph
     ...comparison.overPermission.filter(touches).map((d) => `over-permission: ${d.from} -> ${d.to}:${d.port} ${d.detail}. ${fix}`),
     ...comparison.underPermission.filter(touches).map((d) => `under-permission: ${d.from} -> ${d.to}:${d.port} ${d.detail}. ${fix}`),
   ];
+}
+
+function objectKey(m: any): string {
+  return `${m.kind}/${m.metadata?.namespace}/${m.metadata?.name}`;
 }

@@ -19,6 +19,17 @@ export interface IntentsDocument {
    */
   readonly kernelElsewhere?: string[];
   /**
+   * How the perimeter's AuthorizationPolicies act: `ENFORCE`, or `AUDIT` (dry-run).
+   * @default "ENFORCE"
+   */
+  readonly enforcement?: string;
+  /**
+   * Namespaces whose kernel layer audits (a KernelBackstop under `Enforcement.AUDIT`): its policies are
+   * withheld (NetworkPolicy) or non-isolating (Cilium) on purpose, so the kernel stops nothing there.
+   * @default - none
+   */
+  readonly kernelAudited?: string[];
+  /**
    * Workloads whose pods are created outside this app.
    * @default - none
    */

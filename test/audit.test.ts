@@ -1,0 +1,210 @@
+import { ApiObject, Testing } from 'cdk8s';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  Enforcement, ExternalHost, HopLayer, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeterProps, MtlsMode,
+  PerimeterVerifier,
+} from '../src';
+import { fixture } from './support/fixture';
+import { ofKind, only, synthValid } from './support/synth';
+import { summaryOutput } from '../src/private/audit';
+
+const AUDIT = { enforcement: Enforcement.AUDIT, istioVersion: IstioVersion.V1_29, ambientDryRun: true };
+const WORLD_IP = '203.0.113.10';
+const FLAVORS = [KernelFlavor.NETWORK_POLICY, KernelFlavor.CILIUM];
+
+interface ShopOptions {
+  readonly perimeter?: MeshPerimeterProps;
+  /** The backstop's enforcement. @default - the perimeter's */
+  readonly kernel?: Enforcement;
+  /** The mTLS mode set on namespace shop. @default - the perimeter's default */
+  readonly shopMtls?: MtlsMode;
+}
+
+/**
+ * A perimeter with every kind of intent: a workload caller, a namespace caller with an HTTP rule (waypoint),
+ * a plaintext caller from outside the mesh, a DENY, and egress through an egress waypoint; an AUDIT one unless
+ * `options.perimeter` says otherwise.
+ */
+function shop(flavor: KernelFlavor, options: ShopOptions = {}) {
+  const fx = fixture({ perimeter: { ...AUDIT, kernel: flavor, ...options.perimeter }, namespaces: {} });
+  const backstop = new KernelBackstop(fx.perimeter, 'backstop', { enforcement: options.kernel });
+  const ns = new MeshNamespace(fx.perimeter, 'shop', { mtls: options.shopMtls });
+  new MeshNamespace(fx.perimeter, 'web');
+  const frontend = fx.workload('frontend', [8080], { service: [[80, 8080]] });
+  const api = fx.workload('api', [8080, 9090], { service: [[80, 8080]] });
+  const db = fx.workload('db', [5432], { service: [[5432, 5432]] });
+  fx.deployApp('portal', [8080], { namespace: 'web' });
+  fx.deployApp('prometheus', [9090], { namespace: 'monitoring' });
+  fx.deployApp('grafana', [3000], { namespace: 'monitoring' });
+  ns.allow('frontend-db', { from: [frontend.identity], to: db });
+  ns.allow('web-api', { from: [Identity.namespace('web')], to: api, ports: [8080], methods: ['GET'] });
+  ns.allow('metrics', { from: [Identity.outOfMesh('monitoring', { app: 'prometheus' })], to: api, ports: [9090] });
+  ns.deny('no-db-from-web', { from: [Identity.namespace('web')], to: db });
+  ns.egress('egress').allow({ from: [api.identity], hosts: [ExternalHost.tls('api.external.com')] });
+  return { ...fx, backstop };
+}
+
+/** What synthesis prints (the enforcement summary), captured anew for each test of the enclosing describe. */
+function capturePrinted(): string[] {
+  const printed: string[] = [];
+  beforeEach(() => {
+    printed.length = 0;
+    vi.spyOn(summaryOutput, 'write').mockImplementation((text: string) => printed.push(text));
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return printed;
+}
+
+/** Connections no intent allows: [from, to, port]. */
+const UNDECLARED: [string, string, number][] = [
+  ['shop/*', 'shop/db', 5432], // an undeclared pod
+  ['web/portal', 'shop/db', 5432], // declared DENY
+  ['shop/db', 'shop/frontend', 8080], // the reverse of a declared flow
+  ['web/portal', 'shop/api', 9090], // a declared caller on another port
+  ['monitoring/grafana', 'shop/api', 9090], // plaintext from outside the mesh
+  ['monitoring/prometheus', 'shop/db', 5432], // a declared plaintext caller, elsewhere
+  ['shop/frontend', WORLD_IP, 443], // straight out, past the egress waypoint
+];
+
+describe('an AUDIT perimeter', () => {
+  const printed = capturePrinted();
+
+  describe.each(FLAVORS)('with a %s backstop', (flavor) => {
+    it('denies nothing on any layer: every connection, declared or not, gets through as the manifests act', () => {
+      const manifests = synthValid(shop(flavor).chart);
+      const v = PerimeterVerifier.fromManifests(manifests);
+      for (const [from, to, port] of [...UNDECLARED, ['shop/frontend', 'shop/db', 5432] as [string, string, number]]) {
+        const verdict = v.check(from, to, port);
+        expect([from, to, port, verdict.hops.filter((h) => !h.allowed).map((h) => h.reason)]).toEqual([from, to, port, []]);
+        expect(verdict.allowed).toBe(true);
+        // the kernel layer was asked, and let it through
+        expect(verdict.hops.some((h) => h.layer === HopLayer.KERNEL && h.allowed)).toBe(true);
+      }
+      // the undeclared flows are allowed, and the verifier says they are not declared
+      const over = v.compare().overPermission.map((d) => `${d.from} ${d.to}:${d.port}`);
+      expect(over).toEqual(expect.arrayContaining(['shop/* shop/db:5432', 'web/portal shop/db:5432', 'monitoring/grafana shop/api:9090']));
+    });
+
+    it('is proven at synthesis with the kernel layer it would enforce; its output alone leaves only what the kernel decides', () => {
+      // synthValid passes: the proof reads the dry-run policies as enforced and the backstop's enforcing policies
+      const manifests = synthValid(shop(flavor).chart);
+      // the synthesized output has only the mesh layer to judge by: the flows that only the kernel stops remain
+      const c = PerimeterVerifier.fromManifests(manifests, { dryRunEnforced: true }).compare();
+      const ours = (ref: string) => ref.startsWith('shop/') || ref.startsWith('web/');
+      const touching = c.overPermission.filter((d) => ours(d.to) || (!d.to.includes('/') && ours(d.from))).map((d) => `${d.from} ${d.to}:${d.port}`);
+      expect(touching.sort()).toEqual([
+        // a plaintext caller is narrowed to its pods by the kernel alone (ztunnel sees no identity)
+        '203.0.113.10 shop/api:9090', 'monitoring/* shop/api:9090', 'monitoring/grafana shop/api:9090',
+        // and so is direct egress past the egress waypoint
+        ...['shop/*', 'shop/api', 'shop/db', 'shop/frontend', 'web/*', 'web/portal'].map((from) => `${from} ${WORLD_IP}:443`),
+      ].sort());
+      expect(c.underPermission).toEqual([]);
+    });
+
+    it('fails synthesis on what it would deny that is declared: a dry-run policy counts as enforced in the proof', () => {
+      const { chart } = shop(flavor);
+      new ApiObject(chart, 'freeze', {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: { name: 'freeze', namespace: 'shop', annotations: { 'istio.io/dry-run': 'true' } },
+        spec: { action: 'DENY', rules: [{}] },
+      });
+      expect(() => Testing.synth(chart)).toThrow(/under-permission: shop\/frontend -> shop\/db:5432 declared, but .*shop\/freeze/);
+    });
+
+    it('accepts plaintext (PERMISSIVE) in its namespaces: STRICT is a DENY no dry-run softens', () => {
+      const manifests = synthValid(shop(flavor).chart);
+      const modes = ofKind(manifests, 'PeerAuthentication').map((p) => [p.metadata.namespace, p.metadata.name, p.spec.mtls.mode]);
+      expect(modes).toEqual([['shop', 'default', 'PERMISSIVE'], ['web', 'default', 'PERMISSIVE']]);
+    });
+
+    it('publishes its enforcement and its audited kernel namespaces with the intents', () => {
+      const manifests = synthValid(shop(flavor).chart);
+      const intents = JSON.parse(only(manifests, 'ConfigMap', 'mesh-perimeter-intents').data['intents.json']);
+      expect([intents.enforcement, intents.kernelAudited]).toEqual(['AUDIT', ['shop', 'web']]);
+    });
+
+    it('prints once per synthesis what each layer enforces and audits', () => {
+      const { chart, perimeter } = shop(flavor);
+      synthValid(chart);
+      expect(printed).toHaveLength(1);
+      expect(printed[0].split('\n')[0]).toBe('mesh-perimeter test/perimeter: some layers audit rather than enforce');
+      expect(perimeter.enforcementSummary[0]).toBe(
+        'mesh authorization (ztunnel, waypoints): AUDIT: every AuthorizationPolicy is dry-run (istio.io/dry-run), so matches are logged and nothing is denied');
+      expect(perimeter.enforcementSummary[1]).toBe('mTLS in shop, web: PERMISSIVE (plaintext accepted, ztunnel policies see it)');
+      expect(printed[0]).toContain(perimeter.enforcementSummary.map((l) => `  ${l}\n`).join(''));
+    });
+
+    it('with its backstop opted into ENFORCE, the kernel denies the undeclared caller (and the mesh layer only logs)', () => {
+      const { chart, perimeter, backstop } = shop(flavor, { kernel: Enforcement.ENFORCE });
+      expect(backstop.enforcement).toBe(Enforcement.ENFORCE);
+      const v = PerimeterVerifier.fromManifests(synthValid(chart));
+      const verdict = v.check('shop/*', 'shop/db', 5432);
+      expect(verdict.allowed).toBe(false);
+      expect(verdict.hops.filter((h) => !h.allowed).map((h) => h.layer)).toEqual([HopLayer.KERNEL]);
+      expect(v.check('shop/frontend', WORLD_IP, 443).allowed).toBe(false);
+      expect(v.check('shop/frontend', 'shop/db', 5432).allowed).toBe(true);
+      expect(perimeter.enforcementSummary.at(-1)).toBe(`kernel in shop, web: ENFORCE (${flavor}): default deny, only the declared flows`);
+    });
+
+    it('keeps STRICT where the namespace sets it, and says so', () => {
+      const { chart, perimeter } = shop(flavor, { shopMtls: MtlsMode.STRICT });
+      const verdict = PerimeterVerifier.fromManifests(synthValid(chart)).check('monitoring/grafana', 'shop/db', 5432);
+      expect(verdict.hops.filter((h) => !h.allowed).map((h) => h.layer)).toEqual([HopLayer.MTLS]);
+      expect(perimeter.enforcementSummary).toContain('mTLS in shop: STRICT (plaintext rejected, even under AUDIT: set on the namespace)');
+    });
+  });
+
+  it('withholds every NetworkPolicy (NetworkPolicy has no audit mode), and says so', () => {
+    const { chart, perimeter } = shop(KernelFlavor.NETWORK_POLICY);
+    expect(ofKind(synthValid(chart), 'NetworkPolicy')).toEqual([]);
+    expect(perimeter.enforcementSummary.at(-1)).toBe(
+      'kernel in shop, web: AUDIT (NETWORK_POLICY): withheld, since a NetworkPolicy that selects a pod isolates it (there is no audit mode)');
+  });
+
+  it('emits Cilium policies that put no endpoint in default deny, with no deny rule and no SNI match, and no namespace default deny', () => {
+    const { chart, perimeter } = shop(KernelFlavor.CILIUM);
+    const cnps = ofKind(synthValid(chart), 'CiliumNetworkPolicy');
+    expect(cnps.map((p) => p.metadata.name)).not.toContain('default-deny');
+    expect(cnps.map((p) => p.metadata.name)).toContain('shop-egress-gateway-backstop');
+    for (const p of cnps) {
+      const { enableDefaultDeny, ingressDeny, egressDeny } = p.spec;
+      const none = { ingress: false, egress: false };
+      expect([p.metadata.name, enableDefaultDeny, ingressDeny, egressDeny]).toEqual([p.metadata.name, none, undefined, undefined]);
+      expect(JSON.stringify(p.spec)).not.toContain('serverNames');
+    }
+    expect(perimeter.enforcementSummary.at(-1)).toBe('kernel in shop, web: AUDIT (CILIUM): CiliumNetworkPolicies with enableDefaultDeny false, which only add allows');
+  });
+});
+
+describe('an ENFORCE perimeter', () => {
+  const printed = capturePrinted();
+
+  it('enforces every layer, prints nothing, and its intents carry no enforcement field', () => {
+    const { chart, perimeter, backstop } = shop(KernelFlavor.NETWORK_POLICY, { perimeter: { enforcement: Enforcement.ENFORCE } });
+    const manifests = synthValid(chart);
+    expect(printed).toEqual([]);
+    expect(backstop.enforcement).toBe(Enforcement.ENFORCE);
+    expect(ofKind(manifests, 'NetworkPolicy').map((p) => p.metadata.name)).toContain('default-deny');
+    expect(only(manifests, 'PeerAuthentication', 'default', 'shop').spec.mtls.mode).toBe('STRICT');
+    const intents = JSON.parse(only(manifests, 'ConfigMap', 'mesh-perimeter-intents').data['intents.json']);
+    expect([intents.enforcement, intents.kernelAudited]).toEqual([undefined, undefined]);
+    expect(perimeter.enforcementSummary).toEqual([
+      'mesh authorization (ztunnel, waypoints): ENFORCE: AuthorizationPolicies allow and deny',
+      'mTLS in shop, web: STRICT (plaintext rejected)',
+      'kernel in shop, web: ENFORCE (NETWORK_POLICY): default deny, only the declared flows',
+    ]);
+  });
+
+  it('with its backstop set to AUDIT, withholds the kernel layer only, and prints so', () => {
+    const { chart, perimeter } = shop(KernelFlavor.NETWORK_POLICY, { perimeter: { enforcement: Enforcement.ENFORCE }, kernel: Enforcement.AUDIT });
+    const manifests = synthValid(chart);
+    expect(ofKind(manifests, 'NetworkPolicy')).toEqual([]);
+    expect(ofKind(manifests, 'AuthorizationPolicy').every((p) => p.metadata.annotations?.['istio.io/dry-run'] === undefined)).toBe(true);
+    expect(printed).toHaveLength(1);
+    expect(perimeter.enforcementSummary[0]).toBe('mesh authorization (ztunnel, waypoints): ENFORCE: AuthorizationPolicies allow and deny');
+    // the undeclared caller is denied by the mesh layer alone
+    const verdict = PerimeterVerifier.fromManifests(manifests).check('shop/*', 'shop/db', 5432);
+    expect(verdict.hops.filter((h) => !h.allowed).map((h) => h.layer)).toEqual([HopLayer.ZTUNNEL]);
+  });
+});
