@@ -1,9 +1,10 @@
 import { ApiObject, Testing } from 'cdk8s';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  Enforcement, ExternalHost, HopLayer, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeterProps, MtlsMode,
+  Comparison, Enforcement, ExternalHost, HopLayer, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeterProps, MtlsMode,
   PerimeterVerifier,
 } from '../src';
+import { dirOf, run } from './support/cli';
 import { fixture } from './support/fixture';
 import { ofKind, only, synthValid } from './support/synth';
 import { summaryOutput } from '../src/private/audit';
@@ -85,20 +86,34 @@ describe('an AUDIT perimeter', () => {
       expect(over).toEqual(expect.arrayContaining(['shop/* shop/db:5432', 'web/portal shop/db:5432', 'monitoring/grafana shop/api:9090']));
     });
 
-    it('is proven at synthesis with the kernel layer it would enforce; its output alone leaves only what the kernel decides', () => {
+    it('is proven at synthesis with the kernel layer it would enforce; its output alone, with what only the kernel stops left to it', () => {
       // synthValid passes: the proof reads the dry-run policies as enforced and the backstop's enforcing policies
       const manifests = synthValid(shop(flavor).chart);
-      // the synthesized output has only the mesh layer to judge by: the flows that only the kernel stops remain
-      const c = PerimeterVerifier.fromManifests(manifests, { dryRunEnforced: true }).compare();
+      // the synthesized output has only the mesh layer to judge by: the intents name the audited kernel namespaces
+      const v = PerimeterVerifier.fromManifests(manifests, { dryRunEnforced: true });
       const ours = (ref: string) => ref.startsWith('shop/') || ref.startsWith('web/');
-      const touching = c.overPermission.filter((d) => ours(d.to) || (!d.to.includes('/') && ours(d.from))).map((d) => `${d.from} ${d.to}:${d.port}`);
-      expect(touching.sort()).toEqual([
+      const touching = (c: Comparison) => c.overPermission.filter((d) => ours(d.to) || (!d.to.includes('/') && ours(d.from))).map((d) => `${d.from} ${d.to}:${d.port}`);
+      expect([touching(v.compare()), v.compare().underPermission]).toEqual([[], []]);
+      // without them, exactly the flows that only the kernel stops are left
+      expect(touching(v.compare({ ...v.intents, kernelAudited: undefined })).sort()).toEqual([
         // a plaintext caller is narrowed to its pods by the kernel alone (ztunnel sees no identity)
         '203.0.113.10 shop/api:9090', 'monitoring/* shop/api:9090', 'monitoring/grafana shop/api:9090',
         // and so is direct egress past the egress waypoint
         ...['shop/*', 'shop/api', 'shop/db', 'shop/frontend', 'web/*', 'web/portal'].map((from) => `${from} ${WORLD_IP}:443`),
       ].sort());
-      expect(c.underPermission).toEqual([]);
+      // read as it acts, nothing is left to anyone: the undeclared flows are over-permission
+      expect(touching(PerimeterVerifier.fromManifests(manifests).compare())).toEqual(expect.arrayContaining(['shop/* shop/db:5432', `shop/api ${WORLD_IP}:443`]));
+    });
+
+    it('is verified by the CLI for what it would enforce, and says so: it finds what it finds in the same perimeter enforced', () => {
+      const verify = (perimeter?: MeshPerimeterProps) => run('verify', dirOf(synthValid(shop(flavor, { perimeter }).chart))).out.split('\n');
+      const audited = verify();
+      expect(audited[1]).toBe('an AUDIT perimeter, checked for what it would enforce: its dry-run policies count as enforced (on the cluster they '
+        + 'only log); its kernel layer audits in shop, web, and what only that layer stops is left to it (synthesis checked it)');
+      // what both list is in the monitoring namespace, which no policy covers
+      const listed = (lines: string[]) => lines.filter((l) => l.startsWith('- '));
+      expect(listed(audited)).toEqual(listed(verify({ enforcement: Enforcement.ENFORCE })));
+      expect(listed(audited).filter((l) => !/^- (monitoring\/\S+|203\.0\.113\.10 -> monitoring\/)/.test(l))).toEqual([]);
     });
 
     it('fails synthesis on what it would deny that is declared: a dry-run policy counts as enforced in the proof', () => {

@@ -28,7 +28,8 @@ class InputError extends Error {}
 /** Each command: its synopsis and what it does. */
 const COMMANDS: Record<string, readonly [string, string]> = {
   verify: ['verify DIR...', 'Checks what the manifests allow against the intents they declare (ConfigMap mesh-perimeter-intents),\n'
-    + 'or, without intents, that the mesh and kernel layers agree; and that every policy references something.'],
+    + 'or, without intents, that the mesh and kernel layers agree; and that every policy references something.\n'
+    + 'An AUDIT perimeter (intents enforcement AUDIT) is checked for what it would enforce.'],
   explain: ['explain --from WORKLOAD --to WORKLOAD:PORT|HOST:PORT [--method M] [--path P] [--header NAME=VALUE]... [--json] DIR...',
     'Answers whether one connection (or HTTP request) gets through, hop by hop, naming the object that decides each hop.'],
   diff: ['diff OLD_DIR NEW_DIR [--format markdown|json]',
@@ -261,13 +262,22 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { manife
 }
 
 function verify(a: Args, opts: LoadOptions, out: Output): number {
-  const v = load(a.positional, opts);
+  let v = load(a.positional, opts);
+  // an AUDIT perimeter is verified for what it would enforce: its dry-run policies as enforced (docs/semantics.md#audit)
+  const audit = v.intents?.enforcement === 'AUDIT';
+  if (audit) v = load(a.positional, { ...opts, dryRunEnforced: true });
   const c = v.compare();
   const findings = v.findings();
   const errors = findings.filter((f) => f.severity === 'error');
   const problems = c.overPermission.length + c.underPermission.length + c.layerMismatch.length + errors.length;
   const basis = v.intents ? 'the declared intents (ConfigMap mesh-perimeter-intents)' : 'no declared intents: cross-layer agreement and references only';
   out.write(`mesh-perimeter verify: ${v.matrix().length} allowed flows checked against ${basis}\n`);
+  if (audit) {
+    const kernel: string[] = v.intents.kernelAudited ?? [];
+    out.write('an AUDIT perimeter, checked for what it would enforce: its dry-run policies count as enforced (on the cluster they only log)'
+      + (kernel.length > 0 ? `; its kernel layer audits in ${kernel.join(', ')}, and what only that layer stops is left to it (synthesis checked it)` : '')
+      + '\n');
+  }
   if (problems === 0 && findings.length === 0) {
     out.write('clean: the manifests allow exactly what is declared, and every policy references something\n');
     return 0;

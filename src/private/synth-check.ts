@@ -23,7 +23,8 @@ export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph
   const wouldEnforce = wouldEnforceManifests(graph);
   const replaced = new Set(wouldEnforce.map(objectKey));
   const manifests = [...appObjects(perimeter.node.root).map((o) => o.json).filter((m) => !replaced.has(objectKey(m))), ...wouldEnforce];
-  const intents = intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace, perimeter.enforcement);
+  // the proof has the kernel policies audited backstops would enforce, so it leaves nothing to them (kernelAudited)
+  const { kernelAudited, ...intents } = intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace, perimeter.enforcement);
   // an AUDIT perimeter is checked for what it would enforce: dry-run policies as if enforced
   const verifier = PerimeterVerifier.fromManifests(manifests, {
     trustDomain: perimeter.trustDomain, rootNamespace: perimeter.rootNamespace, dryRunEnforced: perimeter.enforcement === 'AUDIT', intents,

@@ -9,6 +9,8 @@ import { CheckOptions, Comparison, Disagreement, Flow, Verdict } from './types';
 export interface VerifierView {
   readonly model: ManifestModel;
   readonly trustDomain: string;
+  /** Whether dry-run policies count as enforced (an AUDIT perimeter checked for what it would enforce). */
+  readonly dryRunEnforced: boolean;
   check(from: string, to: string, port: number, options?: CheckOptions): Verdict;
   /**
    * Whether the matrix decided this connection (any request): then it is allowed exactly when the matrix
@@ -54,11 +56,13 @@ export class IntentsComparison {
     }
     const egressByHost = new Map<string, DeclaredEgress[]>();
     for (const e of declared.egress ?? []) pushTo(egressByHost, `${e.host}:${e.port}`, e);
+    const leftToKernel = this.leftToKernel(declared);
     // skipping a waypoint is never declared: every rule to a waypoint-routed workload is enforced there
     const over = allowed.filter((f) => f.via?.startsWith(POD_IP_BYPASS)
       || !(allowsByDestination.get(f.to) ?? []).some((d) => this.covers(d, f))
       && !(egressByHost.get(`${f.to}:${f.port}`) ?? []).some((e) => this.sourceMatches(e.from, f.from))
-      && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0])))
+      && !(f.to === WORLD_IP && elsewhere.has(f.from.split('/')[0]))
+      && !leftToKernel(f))
       .map((f) => ({ ...f, detail: `allowed${f.via ? ` via ${f.via}` : ''}, but no intent declares it` }));
     const inMatrix = new Set(allowed.filter((f) => !f.via?.startsWith(POD_IP_BYPASS)).map((f) => flowKey(f.from, f.to, f.port)));
     /**
@@ -90,6 +94,27 @@ export class IntentsComparison {
       }
     }
     return { overPermission: over, underPermission: under, layerMismatch: [] };
+  }
+
+  /**
+   * Where an AUDIT perimeter's kernel layer audits, a check of what it would enforce has only the mesh layer to
+   * read, so what only the kernel stops is left to it (the synthesis-time proof checked the kernel policies it
+   * would enforce): plaintext callers on a port declared open to plaintext (ztunnel sees no identity to tell them
+   * apart), and traffic from the mesh to what is outside it. See docs/semantics.md#audit.
+   */
+  private leftToKernel(declared: IntentsDocument): (f: Flow) => boolean {
+    const audited = new Set<string>(this.view.dryRunEnforced ? declared.kernelAudited ?? [] : []);
+    if (audited.size === 0) return () => false;
+    const plaintextOpen = new Set<string>();
+    for (const d of declared.flows ?? []) {
+      if (d.action !== 'ALLOW' || !(d.from ?? []).some((s) => s.kind === 'outOfMesh' || s.kind === 'cidrs')) continue;
+      for (const w of this.destinations(d.to)) for (const port of d.ports?.length ? d.ports : w.containerPorts) plaintextOpen.add(flowKey('', w.id, port));
+    }
+    const outOfMesh = (ref: string) => /^\d/.test(ref) || (ref.includes('/') && !this.source(ref).inMesh);
+    const namespace = (ref: string) => ref.split('/')[0];
+    return (f) => outOfMesh(f.from)
+      ? audited.has(namespace(f.to)) && plaintextOpen.has(flowKey('', f.to, f.port))
+      : audited.has(namespace(f.from)) && outOfMesh(f.to);
   }
 
   /** The workloads (not waypoints) a declared destination protects. */

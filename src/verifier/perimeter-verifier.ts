@@ -159,6 +159,7 @@ export class PerimeterVerifier {
     return new IntentsComparison({
       model: this.model,
       trustDomain: this.trustDomain,
+      dryRunEnforced: this.dryRunEnforced,
       check: (from, to, port, options) => this.check(from, to, port, options),
       decided: (from, to, port) => this.decided(from, to, port),
       assume: (ref, labels) => this.assumedLabels.set(ref, labels),
