@@ -1,8 +1,8 @@
 import { ApiObject, Testing } from 'cdk8s';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  Comparison, Enforcement, ExternalHost, HopLayer, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeterProps, MtlsMode,
-  PerimeterVerifier,
+  Comparison, DataplaneMode, EgressMode, Enforcement, ExternalHost, HopLayer, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace,
+  MeshPerimeterProps, MtlsMode, PerimeterVerifier,
 } from '../src';
 import { dirOf, run } from './support/cli';
 import { fixture } from './support/fixture';
@@ -168,6 +168,19 @@ describe('an AUDIT perimeter', () => {
       expect(verdict.hops.filter((h) => !h.allowed).map((h) => h.layer)).toEqual([HopLayer.MTLS]);
       expect(perimeter.enforcementSummary).toContain('mTLS in shop: STRICT (plaintext rejected, even under AUDIT: set on the namespace)');
     });
+  });
+
+  it('audits direct Cilium egress and a sidecar namespace too: both deny nothing, and the proof holds', () => {
+    const namespaces = { shop: {}, legacy: { dataplaneMode: DataplaneMode.SIDECAR } };
+    const fx = fixture({ perimeter: { ...AUDIT, kernel: KernelFlavor.CILIUM }, backstop: true, namespaces });
+    const hello = fx.workload('hello', [8080]);
+    const old = fx.workload('old', [8080], { namespace: 'legacy' });
+    fx.ns().egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [hello.identity], hosts: [ExternalHost.tls('api.github.com')] });
+    fx.ns('legacy').allow('hello-old', { from: [hello.identity], to: old });
+    const v = PerimeterVerifier.fromManifests(synthValid(fx.chart));
+    for (const [from, to, port] of [['shop/hello', WORLD_IP, 443], ['legacy/old', 'shop/hello', 8080], ['shop/*', 'legacy/old', 8080]] as const) {
+      expect([from, to, v.check(from, to, port).allowed]).toEqual([from, to, true]);
+    }
   });
 
   it('withholds every NetworkPolicy (NetworkPolicy has no audit mode), and says so', () => {
