@@ -265,7 +265,7 @@ function verify(a: Args, opts: LoadOptions, out: Output): number {
   let v = load(a.positional, opts);
   // an AUDIT perimeter is verified for what it would enforce: its dry-run policies as enforced (docs/semantics.md#audit)
   const audit = v.intents?.enforcement === 'AUDIT';
-  if (audit) v = load(a.positional, { ...opts, dryRunEnforced: true });
+  if (audit) v = load(a.positional, { ...opts, err: undefined, dryRunEnforced: true });
   const c = v.compare();
   const findings = v.findings();
   const errors = findings.filter((f) => f.severity === 'error');
