@@ -116,6 +116,18 @@ describe('an AUDIT perimeter', () => {
       expect(listed(audited).filter((l) => !/^- (monitoring\/\S+|203\.0\.113\.10 -> monitoring\/)/.test(l))).toEqual([]);
     });
 
+    it('fails synthesis on what it would allow that is not declared, the kernel layer it would enforce included', () => {
+      const { chart } = shop(flavor);
+      // a hand-written policy that opens the api's pods to anyone: the backstop would not stop plaintext callers any more
+      new ApiObject(chart, 'open-api', {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'open-api', namespace: 'shop' },
+        spec: { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Ingress'], ingress: [{}] },
+      });
+      expect(() => Testing.synth(chart)).toThrow(/over-permission: monitoring\/grafana -> shop\/api:9090 allowed, but no intent declares it/);
+    });
+
     it('fails synthesis on what it would deny that is declared: a dry-run policy counts as enforced in the proof', () => {
       const { chart } = shop(flavor);
       new ApiObject(chart, 'freeze', {

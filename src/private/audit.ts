@@ -8,12 +8,11 @@ import { MeshSettings } from './settings';
 import { pushTo } from '../verifier/multimap';
 
 /**
- * How an audited kernel layer is emitted (docs/semantics.md#audit): a NetworkPolicy has no audit form (any
- * policy that selects a pod isolates it), so an audited NetworkPolicy backstop emits nothing; a Cilium policy
- * can leave its endpoints out of default deny (`enableDefaultDeny: false`) and then only adds allows. It
- * keeps no SNI match (`serverNames`), which would drop TLS to the pinned addresses under another name. The
- * namespace default deny has nothing to allow and is withheld in both flavors (`KernelBackstop`).
- * This is the Cilium form: a spec that puts no endpoint into default deny and drops nothing it selects.
+ * The form an audited Cilium backstop gives each policy in the app (docs/semantics.md#audit): its endpoints
+ * stay out of default deny (`enableDefaultDeny: false`), so its rules only add allows, and it keeps no SNI match
+ * (`serverNames`), which would drop TLS to the pinned addresses under another name. (A NetworkPolicy has no such
+ * form: any policy that selects a pod isolates it, so an audited NetworkPolicy backstop emits none; the namespace
+ * default deny has nothing to allow and is withheld in both flavors: see `KernelBackstop`.)
  */
 export function nonIsolating(spec: CiliumNetworkPolicySpec): CiliumNetworkPolicySpec {
   const egress = spec.egress?.map((rule) => ({
@@ -93,8 +92,6 @@ export function printSummary(path: string, lines: string[]): void {
 /** Items grouped by a key, keys in first-seen order. */
 function groupBy<T extends { name: string }>(items: T[], key: (item: T) => string): [string, string[]][] {
   const groups = new Map<string, string[]>();
-  for (const item of items) {
-    pushTo(groups, key(item), item.name);
-  }
+  for (const item of items) pushTo(groups, key(item), item.name);
   return [...groups];
 }

@@ -14,18 +14,16 @@ interface PerimeterSettings {
 
 /**
  * The synthesis-time proof: the objects of the whole app, read back as manifests by the verifier, allow
- * exactly the perimeter's declared intents once every layer enforces (an audited layer is checked for what it
- * would enforce). Returns one message per disagreement that touches the
- * perimeter's namespaces.
+ * exactly the perimeter's declared intents, every layer judged by what it would enforce (an AUDIT perimeter's
+ * dry-run policies as enforced, an audited backstop's enforcing policies in place of the forms it emits; see
+ * docs/semantics.md#audit). Returns one message per disagreement that touches the perimeter's namespaces.
  */
 export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph): string[] {
-  // the kernel policies an audited backstop would enforce replace the forms it emits (docs/semantics.md#audit)
   const wouldEnforce = wouldEnforceManifests(graph);
   const replaced = new Set(wouldEnforce.map(objectKey));
   const manifests = [...appObjects(perimeter.node.root).map((o) => o.json).filter((m) => !replaced.has(objectKey(m))), ...wouldEnforce];
-  // the proof has the kernel policies audited backstops would enforce, so it leaves nothing to them (kernelAudited)
+  // with those policies at hand, the proof leaves nothing to an audited kernel layer (kernelAudited)
   const { kernelAudited, ...intents } = intentsDocument(graph, perimeter.trustDomain, perimeter.rootNamespace, perimeter.enforcement);
-  // an AUDIT perimeter is checked for what it would enforce: dry-run policies as if enforced
   const verifier = PerimeterVerifier.fromManifests(manifests, {
     trustDomain: perimeter.trustDomain, rootNamespace: perimeter.rootNamespace, dryRunEnforced: perimeter.enforcement === 'AUDIT', intents,
   });
