@@ -195,6 +195,15 @@ describe('an AUDIT perimeter', () => {
     }
   });
 
+  it('says which layer is missing or kept: no backstop, and an explicit mesh-wide STRICT', () => {
+    const { perimeter } = fixture({ perimeter: { ...AUDIT, meshWideStrictMtls: true } });
+    expect(perimeter.enforcementSummary.slice(1)).toEqual([
+      'mTLS in shop: PERMISSIVE (plaintext accepted, ztunnel policies see it)',
+      'mTLS mesh-wide (root namespace): STRICT (meshWideStrictMtls)',
+      'kernel in shop: none: no KernelBackstop covers it',
+    ]);
+  });
+
   it('withholds every NetworkPolicy (NetworkPolicy has no audit mode), and says so', () => {
     const { chart, perimeter } = shop(KernelFlavor.NETWORK_POLICY);
     expect(ofKind(synthValid(chart), 'NetworkPolicy')).toEqual([]);
