@@ -75,7 +75,7 @@ export function learnCode(r: ObserveResult, o: LearnOptions): { code: string; le
   const ids = new Set<string>();
   const workloads = new Map<string, string>();
   for (const f of flowsOf(r, FlowVerdict.DENIED)) {
-    if (f.count < o.minCount) continue;
+    if (f.count < o.minCount && !f.explicitlyDenied) continue;
     const destination = f.to.includes('/') && !f.to.endsWith('/*') ? controllerOf(o.manifests, f.to) : undefined;
     const identity = identityOf(f, o);
     const why = f.explicitlyDenied ? 'a DENY rule of the perimeter denies it: an intrusion, or a rule to change by hand'

@@ -26,7 +26,7 @@ function inputSummary(r: ObserveResult): string {
 
 /** Why, per flow: the denying hops. */
 function reasons(flows: ObservedFlow[]): string[] {
-  return flows.length === 0 ? [] : ['Why:', '', ...flows.map((f) => `- ${f.from} → ${f.to}:${f.port}: ${f.deniedBy.join('; ')}`)];
+  return flows.length === 0 ? [] : ['', 'Why:', '', ...flows.map((f) => `- ${f.from} → ${f.to}:${f.port}: ${f.deniedBy.join('; ')}`)];
 }
 
 /** The Markdown report. */
@@ -42,12 +42,12 @@ export function observeMarkdown(r: ObserveResult, title = 'Observed traffic'): s
       : 'No flow was allowed that the manifests do not declare.', '',
   ];
   if (undeclared.length > 0) {
-    out.push('## Allowed but not declared (error)', '', table([...head, 'Manifests deny it at'], undeclared.map((f) => [...flowRow(f), f.layers.join(', ')])), '',
+    out.push('## Allowed but not declared (error)', '', table([...head, 'Manifests deny it at'], undeclared.map((f) => [...flowRow(f), f.layers.join(', ')])),
       ...reasons(undeclared), '');
   }
   out.push(
     '## Attempted and denied', '',
-    table([...head, 'Denied by'], denied.map((f) => [...flowRow(f), `${f.layers.join(', ')}${f.explicitlyDenied ? ' (a DENY rule)' : ''}`])), '',
+    table([...head, 'Denied by'], denied.map((f) => [...flowRow(f), `${f.layers.join(', ')}${f.explicitlyDenied ? ' (a DENY rule)' : ''}`])),
     ...reasons(denied), '',
     '## Declared and used', '',
     table(head, flowsOf(r, FlowVerdict.USED).map(flowRow)), '',
