@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -148,5 +150,26 @@ describe('observe: malformed input', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('usage: mesh-perimeter observe DIR... --logs FILE... [--json]');
     expect(run('learn', '--help').out).toContain('usage: mesh-perimeter learn DIR... --logs FILE... [--out FILE] [--min-count N]');
+  });
+});
+
+describe('README: Watch it in production', () => {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const section = /## Watch it in production\n([\s\S]*?)\nFormats, verdicts, exit codes/.exec(readme)![1];
+  const [observeBlock, learnBlock] = [...section.matchAll(/```console\n\$ mesh-perimeter (.*?)\n([\s\S]*?)```/g)];
+  const argv = (command: string) => command.replace(/\s+#.*$/, '').trim().split(/\s+/).map((a) => (a === 'examples/hybrid-production/dist' ? hybrid : a));
+
+  it('shows what observe prints, with its exit code', () => {
+    expect(observeBlock[1]).toContain('# exit code 1');
+    const r = run(...argv(observeBlock[1]));
+    expect(r.code).toBe(1);
+    expect(r.out.trimEnd()).toBe(observeBlock[2].trimEnd());
+  });
+
+  it('shows what learn writes', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mesh-perimeter-readme-learn-')), 'learned.ts');
+    const r = run(...argv(learnBlock[1]).map((a) => (a === 'learned.ts' ? out : a)));
+    expect(r.out.replace(out, 'learned.ts').trimEnd()).toBe(learnBlock[2].trimEnd());
+    expect(readFileSync(out, 'utf8').trimEnd()).toBe(/```ts\n([\s\S]*?)```/.exec(section)![1].trimEnd());
   });
 });
