@@ -69,9 +69,19 @@ describe('learn', () => {
       return file;
     });
     const program = ts.createProgram(files, {
-      strict: true, noUnusedLocals: true, noUnusedParameters: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, ignoreDeprecations: '6.0', types: ['node'],
-      typeRoots: [join(root, 'node_modules', '@types')], baseUrl: root, paths: { 'cdk8s-mesh-perimeter': ['src/index.ts'] },
+      strict: true,
+      noUnusedLocals: true,
+      noUnusedParameters: true,
+      noEmit: true,
+      skipLibCheck: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      ignoreDeprecations: '6.0',
+      types: ['node'],
+      typeRoots: [join(root, 'node_modules', '@types')],
+      baseUrl: root,
+      paths: { 'cdk8s-mesh-perimeter': ['src/index.ts'] },
     } as ts.CompilerOptions);
     const diagnostics = files.flatMap((f) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)))
       .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));

@@ -33,8 +33,14 @@ describe('observe: hybrid-production (ztunnel text log, Hubble jsonpb)', () => {
     const { code, report } = observe(hybrid, fixture('hybrid-production'));
     expect(code).toBe(1);
     expect(report.summary).toMatchObject({
-      'observations': 8, 'declared-and-used': 1, 'declared-never-seen': 1, 'attempted-and-denied': 2, 'allowed-not-declared': 1,
-      'malformed': 0, 'other': 3, 'wouldDeny': 0,
+      'observations': 8,
+      'declared-and-used': 1,
+      'declared-never-seen': 1,
+      'attempted-and-denied': 2,
+      'allowed-not-declared': 1,
+      'malformed': 0,
+      'other': 3,
+      'wouldDeny': 0,
     });
     // declared and used: ztunnel's inbound records, on the container port (not HBONE's 15008)
     expect(one(report, 'declared-and-used', 'production/frontend', 'production/backend-api', 8080)).toMatchObject({
@@ -46,8 +52,13 @@ describe('observe: hybrid-production (ztunnel text log, Hubble jsonpb)', () => {
     });
     // attempted and denied: ztunnel's policy rejections; the verifier names the layers that deny it
     const denied = one(report, 'attempted-and-denied', 'production/backend-api', 'production/frontend', 8080);
-    expect(denied).toMatchObject({ count: 3, sources: ['ztunnel'], layers: ['kernel', 'ztunnel'], explicitlyDenied: false,
-      identity: 'spiffe://cluster.local/ns/production/sa/backend-api' });
+    expect(denied).toMatchObject({
+      count: 3,
+      sources: ['ztunnel'],
+      layers: ['kernel', 'ztunnel'],
+      explicitlyDenied: false,
+      identity: 'spiffe://cluster.local/ns/production/sa/backend-api',
+    });
     expect(denied.deniedBy.find((r: string) => r.startsWith('ztunnel:'))).toContain('matches principal cluster.local/ns/production/sa/backend-api on port 8080');
     // Hubble's POLICY_DENIED drops of an undeclared pod
     expect(one(report, 'attempted-and-denied', 'default/debug', 'production/backend-api', 8080)).toMatchObject({ count: 2, sources: ['hubble'] });
@@ -101,13 +112,23 @@ describe('observe: dry-run evidence', () => {
     expect(report.summary).toMatchObject({ 'wouldDeny': 2, 'unjoinedDryRun': 1, 'allowed-not-declared': 0 });
     expect(report.wouldDeny).toEqual([
       {
-        from: 'monitoring/prometheus', to: 'fintech-core/payment-processor', port: 9090, count: 3, sources: ['hubble', 'ztunnel'],
-        firstSeen: '2026-12-01T08:00:00.133019Z', lastSeen: '2026-12-01T08:03:30.000912Z',
+        from: 'monitoring/prometheus',
+        to: 'fintech-core/payment-processor',
+        port: 9090,
+        count: 3,
+        sources: ['hubble', 'ztunnel'],
+        firstSeen: '2026-12-01T08:00:00.133019Z',
+        lastSeen: '2026-12-01T08:03:30.000912Z',
         reasons: ['Cilium policy (audit mode: would drop)', 'DENY policy fintech-core/trial-quarantine-monitoring (dry-run)', 'no dry-run ALLOW policy matches'],
       },
       {
-        from: 'fintech-core/admin-console', to: 'fintech-core/payment-processor', port: 8443, count: 1, sources: ['waypoint'],
-        firstSeen: '2026-12-01T08:00:09.050Z', lastSeen: '2026-12-01T08:00:09.050Z',
+        from: 'fintech-core/admin-console',
+        to: 'fintech-core/payment-processor',
+        port: 8443,
+        count: 1,
+        sources: ['waypoint'],
+        firstSeen: '2026-12-01T08:00:09.050Z',
+        lastSeen: '2026-12-01T08:00:09.050Z',
         reasons: ['dry-run policy ns[fintech-core]-policy[trial-deny-status-reads]-rule[0]'],
       },
     ]);

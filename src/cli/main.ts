@@ -108,10 +108,22 @@ export function main(argv: string[], out: Output = process.stdout, err: Output =
       case 'diff': return diff(args, opts, out);
       case 'graph': return graph(args, opts, out);
       case 'report': return report(args, opts, out);
-      case 'observe': return observeCommand({ manifests: loadManifests(args.positional, opts).manifests, sources: args.positional, logs: logs(args),
-        json: args.flags.has('json'), ...options(args) }, out);
-      case 'learn': return learnCommand({ manifests: loadManifests(args.positional, opts).manifests, sources: args.positional, logs: logs(args),
-        out: flag(args, 'out'), minCount: minCount(args), err, ...options(args) }, out);
+      case 'observe': return observeCommand({
+        manifests: loadManifests(args.positional, opts).manifests,
+        sources: args.positional,
+        logs: logs(args),
+        json: args.flags.has('json'),
+        ...options(args),
+      }, out);
+      case 'learn': return learnCommand({
+        manifests: loadManifests(args.positional, opts).manifests,
+        sources: args.positional,
+        logs: logs(args),
+        out: flag(args, 'out'),
+        minCount: minCount(args),
+        err,
+        ...options(args),
+      }, out);
       case 'import': return importCommand({
         manifests: loadManifests(args.positional, opts).manifests,
         sources: args.positional,

@@ -6,6 +6,7 @@
  */
 import { Observation, ObservationSource, ObservedParty, serviceOfHost } from './observation';
 import { Observations } from './read-observations';
+import { pushTo } from '../verifier/multimap';
 import { PerimeterVerifier } from '../verifier/perimeter-verifier';
 import { Hop, HopLayer, Verdict } from '../verifier/types';
 
@@ -126,7 +127,7 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
   // declared out-of-mesh callers no manifest declares get the labels the intents give them
   v.compare();
   const groups = new Map<string, { from: string; to: string; port: number; allowed: boolean; verdict: Verdict; obs: Observation[] }>();
-  const would = new Map<string, { from: string; to: string; port: number; obs: Observation[] }>();
+  const would = new Map<string, Observation[]>();
   let unattributed = 0;
   let proxyHops = 0;
   for (const o of input.observations) {
@@ -152,21 +153,23 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
     g.obs.push(o);
     // a request the manifests deny decides the flow's verdict (an allowed-but-undeclared request of an otherwise declared flow)
     if (!verdict.allowed) g.verdict = verdict;
-    if (o.wouldDeny) {
-      const wk = `${from}|${to}|${port}`;
-      if (!would.has(wk)) would.set(wk, { from, to, port, obs: [] });
-      would.get(wk)!.obs.push(o);
-    }
+    if (o.wouldDeny) pushTo(would, `${from}|${to}|${port}`, o);
   }
   const flows: ObservedFlow[] = [];
   const used = new Set<string>();
   for (const g of groups.values()) {
     const denying = g.verdict.hops.filter((h) => !h.allowed);
     const common = {
-      from: g.from, to: g.to, port: g.port, ...seen(g.obs),
-      methods: sorted(g.obs.map((o) => o.method)), paths: sorted(g.obs.map((o) => o.path)),
-      identity: g.obs.find((o) => o.src.identity)?.src.identity, labels: g.obs.find((o) => o.src.labels)?.src.labels,
-      deniedBy: denying.map(describeHop), layers: sorted(denying.map((h) => h.layer)),
+      from: g.from,
+      to: g.to,
+      port: g.port,
+      ...seen(g.obs),
+      methods: sorted(g.obs.map((o) => o.method)),
+      paths: sorted(g.obs.map((o) => o.path)),
+      identity: g.obs.find((o) => o.src.identity)?.src.identity,
+      labels: g.obs.find((o) => o.src.labels)?.src.labels,
+      deniedBy: denying.map(describeHop),
+      layers: sorted(denying.map((h) => h.layer)),
     };
     if (g.allowed) {
       if (g.verdict.allowed) used.add(`${g.from}|${g.to}|${g.port}`);
@@ -188,14 +191,15 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
     const key = `${f.from}|${f.to}|${f.port}`;
     if (f.from === 'kubelet' || /^\d/.test(f.from) || used.has(key)) continue;
     used.add(key);
-    flows.push({ verdict: FlowVerdict.UNUSED, from: f.from, to: f.to, port: f.port, via: f.via, count: 0, sources: [], methods: [], paths: [], deniedBy: [], layers: [] });
+    const unseen = { count: 0, sources: [], methods: [], paths: [], deniedBy: [], layers: [] };
+    flows.push({ ...unseen, verdict: FlowVerdict.UNUSED, from: f.from, to: f.to, port: f.port, via: f.via });
   }
   const order = [FlowVerdict.UNDECLARED, FlowVerdict.DENIED, FlowVerdict.USED, FlowVerdict.UNUSED];
-  flows.sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict) || a.to.localeCompare(b.to) || a.from.localeCompare(b.from) || a.port - b.port);
-  const wouldDeny = [...would.values()].map((w) => {
-    const reasons: string[] = [];
-    w.obs.forEach((o) => reasons.includes(o.wouldDeny!) || reasons.push(o.wouldDeny!));
-    return { from: w.from, to: w.to, port: w.port, ...seen(w.obs), reasons: reasons.sort() };
+  flows.sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict)
+    || a.to.localeCompare(b.to) || a.from.localeCompare(b.from) || a.port - b.port);
+  const wouldDeny = [...would].map(([key, obs]) => {
+    const [from, to, port] = key.split('|');
+    return { from, to, port: Number(port), ...seen(obs), reasons: sorted(obs.map((o) => o.wouldDeny)) };
   });
   return { flows, wouldDeny, unattributed, proxyHops, input };
 }

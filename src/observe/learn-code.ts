@@ -67,8 +67,17 @@ function identityOf(f: ObservedFlow, o: LearnOptions): string | { why: string } 
 
 const seenText = (f: ObservedFlow) => `${f.count} denied (${f.sources.join(', ')})${f.firstSeen ? `, first seen ${f.firstSeen}, last seen ${f.lastSeen}` : ''}`;
 
+/** What `learn` writes, and which denied flows it leaves out. */
+export interface Learned {
+  /** The module's source. */
+  readonly code: string;
+  readonly learned: ObservedFlow[];
+  /** Denied flows not learned, and why. */
+  readonly skipped: { readonly flow: ObservedFlow; readonly why: string }[];
+}
+
 /** The module `learn` writes. */
-export function learnCode(r: ObserveResult, o: LearnOptions): { code: string; learned: ObservedFlow[]; skipped: { flow: ObservedFlow; why: string }[] } {
+export function learnCode(r: ObserveResult, o: LearnOptions): Learned {
   const learned: ObservedFlow[] = [];
   const skipped: { flow: ObservedFlow; why: string }[] = [];
   const byDestination = new Map<string, string[]>();

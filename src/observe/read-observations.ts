@@ -9,6 +9,7 @@ import { flowOf, readHubble } from './hubble-flow';
 import { LineReading, Malformed, Observation, ObservationSource, ObservedParty, objectOf } from './observation';
 import { isWaypointLine, readWaypoint } from './waypoint-log';
 import { readZtunnel } from './ztunnel-log';
+import { pushTo } from '../verifier/multimap';
 
 /** A line that could not be read. */
 export interface MalformedLine {
@@ -67,24 +68,32 @@ export function readObservations(files: string[]): Observations {
         if (!(e instanceof Malformed || e instanceof SyntaxError)) throw e;
         r = { kind: 'malformed', reason: e.message };
       }
-      if (r.kind === 'malformed') malformed.push({ where, reason: r.reason });
-      else if (r.kind === 'other') other++;
-      else if (r.kind === 'dry-run') {
-        if (r.wouldDeny) pending.set(r.peerIp, [...(pending.get(r.peerIp) ?? []), r.wouldDeny]);
-      } else {
-        const o = r.observation;
-        const marks = o.source === ObservationSource.ZTUNNEL && o.src.ip ? pending.get(o.src.ip) : undefined;
-        if (marks?.length) {
-          observations.push({ ...o, wouldDeny: marks.shift() });
-          if (marks.length === 0) pending.delete(o.src.ip!);
-        } else {
-          observations.push(o);
-        }
+      switch (r.kind) {
+        case 'malformed':
+          malformed.push({ where, reason: r.reason });
+          break;
+        case 'other':
+          other++;
+          break;
+        case 'dry-run':
+          if (r.wouldDeny) pushTo(pending, r.peerIp, r.wouldDeny);
+          break;
+        default:
+          observations.push(joinDryRun(r.observation, pending));
       }
     });
     for (const marks of pending.values()) unjoinedDryRun += marks.length;
   }
   return { observations: attribute(observations), malformed, other, unjoinedDryRun, files };
+}
+
+/** A ztunnel connection with the first pending dry-run result of its caller's address, if any. */
+function joinDryRun(o: Observation, pending: Map<string, string[]>): Observation {
+  const marks = o.source === ObservationSource.ZTUNNEL && o.src.ip ? pending.get(o.src.ip) : undefined;
+  if (!marks?.length) return o;
+  const wouldDeny = marks.shift();
+  if (marks.length === 0) pending.delete(o.src.ip!);
+  return { ...o, wouldDeny };
 }
 
 /**
@@ -94,7 +103,9 @@ export function readObservations(files: string[]): Observations {
 function attribute(observations: Observation[]): Observation[] {
   const byIp = new Map<string, ObservedParty>();
   const learn = (p: ObservedParty) => {
-    if (p.ip && p.namespace && p.workload && !byIp.has(p.ip)) byIp.set(p.ip, { namespace: p.namespace, workload: p.workload, identity: p.identity, labels: p.labels });
+    if (p.ip && p.namespace && p.workload && !byIp.has(p.ip)) {
+      byIp.set(p.ip, { namespace: p.namespace, workload: p.workload, identity: p.identity, labels: p.labels });
+    }
   };
   observations.forEach((o) => (learn(o.src), learn(o.dst)));
   const fill = (p: ObservedParty): ObservedParty => (p.workload || !p.ip || !byIp.has(p.ip) ? p : { ...byIp.get(p.ip), ...stripUndefined(p) });
