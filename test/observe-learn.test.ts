@@ -47,13 +47,15 @@ describe('learn', () => {
   it('writes one SpiffeAllow per frequently denied flow, grouped per destination, with counts and first/last seen', () => {
     expect(hybrid).toContain('export function learnedIntents(perimeter: MeshPerimeter): void {');
     expect(hybrid).toContain('  // ---- to production/frontend\n'
-      + '  const w2 = Workload.fromLabels(\'production\', { app: \'frontend\' }, { name: \'frontend\', serviceAccount: \'frontend-sa\', ports: [8080] });\n'
       + '  // production/backend-api -> production/frontend:8080: 3 denied (ztunnel), first seen 2026-11-30T09:20:44.502913Z, last seen 2026-11-30T09:26:52.930148Z\n'
       + '  new SpiffeAllow(perimeter, \'learned-production-backend-api-to-frontend-8080\', '
-      + '{ from: [Identity.serviceAccount(\'production\', \'backend-api\')], to: w2, ports: [8080] });');
-    expect(hybrid).toContain('{ from: [Identity.outOfMesh(\'default\', { app: \'debug\' })], to: w1, ports: [8080] }');
+      + '{ from: [Identity.serviceAccount(\'production\', \'backend-api\')], to: frontend, ports: [8080] });');
+    expect(hybrid).toContain('  const frontend = Workload.fromLabels(\'production\', { app: \'frontend\' }, { name: \'frontend\', serviceAccount: \'frontend-sa\', ports: [8080] });\n');
+    // an egress the kernel dropped: on the namespace's EgressPerimeter, for the caller's workload
+    expect(hybrid).toContain('  egressOf(perimeter, \'production\').allow({ from: [backendApi.identity], hosts: [ExternalHost.tls(\'api.stripe.com\')] });');
+    expect(hybrid).toContain('{ from: [Identity.outOfMesh(\'default\', { app: \'debug\' })], to: backendApi, ports: [8080] }');
     // never wider than observed: the methods and the exact paths (without query) the waypoint logged
-    expect(fintech).toContain('{ from: [Identity.serviceAccount(\'fintech-core\', \'refund-service\')], to: w1, ports: [8443], methods: [\'GET\'], '
+    expect(fintech).toContain('{ from: [Identity.serviceAccount(\'fintech-core\', \'refund-service\')], to: paymentProcessor, ports: [8443], methods: [\'GET\'], '
       + 'paths: [\'/api/v2/payments/status/8841\', \'/api/v2/payments/status/9017\'] }');
     // a DENY rule's denial is never learned; a flow seen once is below --min-count 2
     expect(fintech).toMatch(/\/\/ Not learned: fintech-core\/admin-console -> fintech-core\/payment-processor:8443 .*: a DENY rule of the perimeter denies it/);
@@ -95,6 +97,8 @@ describe('learn', () => {
     if (example === 'hybrid-production') {
       expect(v.check('production/backend-api', 'production/frontend', 8080).allowed).toBe(true);
       expect(v.check('production/backend-api', 'production/frontend', 9090).allowed).toBe(false);
+      expect(v.check('production/backend-api', 'api.stripe.com', 443).allowed).toBe(true);
+      expect(v.check('production/frontend', 'api.stripe.com', 443).allowed).toBe(false);
     } else {
       const status = (path: string, method = 'GET') => v.check('fintech-core/refund-service', 'fintech-core/payment-processor', 443, { method, path }).allowed;
       expect([status('/api/v2/payments/status/8841'), status('/api/v2/payments/status/9017')]).toEqual([true, true]);
@@ -105,7 +109,7 @@ describe('learn', () => {
   it('writes to --out, prints to stdout otherwise, and never touches anything else', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'mesh-perimeter-learn-out-')), 'learned.ts');
     const r = run('learn', dirOf(Testing.synth(examples['hybrid-production'](Testing.app()))), '--logs', fixture('hybrid-production'), '--out', out);
-    expect(r.out).toBe(`mesh-perimeter learn: 2 flow(s) learned, 0 not learned (reasons in the code's header); written to ${out}\n`);
+    expect(r.out).toBe(`mesh-perimeter learn: 3 flow(s) learned, 0 not learned (reasons in the code's header); written to ${out}\n`);
     expect(readFileSync(out, 'utf8')).toBe(hybrid);
   });
 });

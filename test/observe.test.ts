@@ -33,10 +33,10 @@ describe('observe: hybrid-production (ztunnel text log, Hubble jsonpb)', () => {
     const { code, report } = observe(hybrid, fixture('hybrid-production'));
     expect(code).toBe(1);
     expect(report.summary).toMatchObject({
-      'observations': 8,
+      'observations': 10,
       'declared-and-used': 1,
       'declared-never-seen': 1,
-      'attempted-and-denied': 2,
+      'attempted-and-denied': 3,
       'allowed-not-declared': 1,
       'malformed': 0,
       'other': 3,
@@ -62,6 +62,8 @@ describe('observe: hybrid-production (ztunnel text log, Hubble jsonpb)', () => {
     expect(denied.deniedBy.find((r: string) => r.startsWith('ztunnel:'))).toContain('matches principal cluster.local/ns/production/sa/backend-api on port 8080');
     // Hubble's POLICY_DENIED drops of an undeclared pod
     expect(one(report, 'attempted-and-denied', 'default/debug', 'production/backend-api', 8080)).toMatchObject({ count: 2, sources: ['hubble'] });
+    // a drop on the way out, to a host Hubble names from DNS
+    expect(one(report, 'attempted-and-denied', 'production/backend-api', 'api.stripe.com', 443)).toMatchObject({ count: 2, layers: ['kernel'] });
     // allowed, not declared: Hubble forwarded what the NetworkPolicy backstop denies (the reply packet is not counted)
     const undeclared = one(report, 'allowed-not-declared', 'default/debug', 'production/frontend', 8080);
     expect(undeclared).toMatchObject({ count: 1, sources: ['hubble'] });
