@@ -6,6 +6,7 @@
  */
 import { Observation, ObservationSource, ObservedParty, serviceOfHost } from './observation';
 import { Observations } from './read-observations';
+import { ManifestError } from '../verifier/model';
 import { pushTo } from '../verifier/multimap';
 import { PerimeterVerifier } from '../verifier/perimeter-verifier';
 import { Hop, HopLayer, Verdict } from '../verifier/types';
@@ -130,6 +131,21 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
   const would = new Map<string, Observation[]>();
   let unattributed = 0;
   let proxyHops = 0;
+  // one check per distinct connection or request: logs repeat them
+  const verdicts = new Map<string, Verdict | undefined>();
+  const verdictOf = (from: string, to: string, o: Observation) => {
+    const key = JSON.stringify([from, to, o.port, o.method, o.path]);
+    if (!verdicts.has(key)) {
+      try {
+        verdicts.set(key, v.check(from, to, o.port, { method: o.method, path: o.path }));
+      } catch (e) {
+        // a name the verifier cannot read as a party (neither namespace/name, an address nor a host)
+        if (!(e instanceof ManifestError)) throw e;
+        verdicts.set(key, undefined);
+      }
+    }
+    return verdicts.get(key);
+  };
   for (const o of input.observations) {
     const proxies = new Set<string>();
     const from = partyName(v, o.src, proxies);
@@ -138,11 +154,8 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
       proxyHops++;
       continue;
     }
-    let verdict: Verdict;
-    try {
-      if (from === undefined || to === undefined) throw new Error('unnamed');
-      verdict = v.check(from, to, o.port, { method: o.method, path: o.path });
-    } catch {
+    const verdict = from !== undefined && to !== undefined ? verdictOf(from, to, o) : undefined;
+    if (from === undefined || to === undefined || !verdict) {
       unattributed++;
       continue;
     }
