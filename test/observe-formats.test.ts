@@ -97,9 +97,11 @@ describe('observe formats (docs/semantics.md#observed-traffic)', () => {
     });
   });
 
-  it('Hubble: drops for other reasons and trace verdicts are no policy decision', () => {
+  it('Hubble: drops for other reasons, trace verdicts and packets after the SYN are no policy decision', () => {
     const flow = (extra: object) => JSON.stringify({ flow: { IP: { source: '10.0.0.1', destination: '10.0.0.2' }, l4: { TCP: { destination_port: 80 } }, ...extra } });
-    const r = read(flow({ verdict: 'DROPPED', drop_reason_desc: 'CT_MAP_INSERTION_FAILED' }), flow({ verdict: 'TRACED' }), flow({ verdict: 'TRANSLATED' }));
-    expect([r.observations.length, r.other, r.malformed]).toEqual([0, 3, []]);
+    const r = read(flow({ verdict: 'DROPPED', drop_reason_desc: 'CT_MAP_INSERTION_FAILED' }), flow({ verdict: 'TRACED' }), flow({ verdict: 'TRANSLATED' }),
+      // a packet of an established connection: the SYN already stood for it
+      flow({ verdict: 'FORWARDED', l4: { TCP: { destination_port: 80, flags: { ACK: true, PSH: true } } } }));
+    expect([r.observations.length, r.other, r.malformed]).toEqual([0, 4, []]);
   });
 });

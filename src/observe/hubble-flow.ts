@@ -3,7 +3,8 @@
  * or a bare `Flow`; fields by their proto names or lowerCamelCase JSON names, enums by name or number (cilium
  * `api/v1/flow/flow.proto`, see docs/semantics.md#observed-traffic). FORWARDED is allowed; DROPPED with
  * `drop_reason_desc` POLICY_DENIED or POLICY_DENY is denied by the kernel (Cilium policy); AUDIT is a flow
- * policy audit mode would have dropped. Replies (`is_reply`) and other drops record no policy decision.
+ * policy audit mode would have dropped. Replies (`is_reply`), forwarded TCP packets after the SYN (the same
+ * connection) and other drops record no policy decision.
  */
 import { field, LineReading, Malformed, Observation, ObservationSource, ObservedParty, objectOf, portOf, text } from './observation';
 
@@ -53,6 +54,9 @@ export function readHubble(flow: Record<string, unknown>, where: string): LineRe
   const l4 = objectOf(field(flow, 'l4'));
   const transport = objectOf(l4?.TCP ?? l4?.UDP ?? l4?.SCTP);
   if (!transport) return { kind: 'other' };
+  // a connection counts once: forwarded TCP packets after the SYN are the same connection
+  const flags = objectOf(l4?.TCP) && objectOf(field(transport, 'flags'));
+  if (flags && flags.SYN !== true && !policyDrop) return { kind: 'other' };
   const names = field(flow, 'destination_names');
   const dst = endpoint(field(flow, 'destination'), text(field(ip, 'destination'), 'IP.destination'), 'destination');
   const observation: Observation = {
