@@ -42,7 +42,7 @@ describe('mesh-perimeter CLI: usage and bad input', () => {
     const heads = USAGE.split('\n').filter((l) => !l.startsWith('  ') || l.startsWith('  mesh-perimeter')).map((l) => l.trim().split(' ').slice(0, 2).join(' '));
     expect(heads).toEqual([
       'usage:', 'mesh-perimeter verify', 'mesh-perimeter explain', 'mesh-perimeter diff', 'mesh-perimeter graph', 'mesh-perimeter report',
-      'mesh-perimeter import',
+      'mesh-perimeter import', 'mesh-perimeter observe', 'mesh-perimeter learn',
       'mesh-perimeter COMMAND', 'options: --ignore-kind', 'WORKLOAD: NAMESPACE/NAME,', 'DIR: folders', 'exit codes:', '',
     ]);
   });

@@ -12,6 +12,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { importCommand } from './import-command';
+import { learnCommand } from './learn-command';
+import { observeCommand } from './observe-command';
 import { comparisonReport, denyRuleList, diffReport, dot, flowTable, formatVerdict, html, mermaid } from '../verifier/format';
 import { dispositionOf, expandLists, ManifestError, ManifestModel } from '../verifier/model';
 import { diffPerimeters } from '../verifier/perimeter-diff';
@@ -41,6 +43,14 @@ const COMMANDS: Record<string, readonly [string, string]> = {
   import: ['import DIR... [--out FILE] [--namespace NS]... [--json]',
     'Turns existing policy manifests into a cdk8s app with these constructs (to FILE), runs it, and reports every flow\n'
     + 'as kept, fixed, closed or not expressible (Markdown, or --json); exit 1 unless each one is kept, fixed or closed.'],
+  observe: ['observe DIR... --logs FILE... [--json]',
+    'Reads observed traffic (ztunnel access logs, waypoint access logs in Istio\'s JSON format, Hubble jsonpb flows; the files\n'
+    + 'after --logs) and reports per flow: declared and used, declared and never seen, attempted and denied (and which layer\n'
+    + 'denies it), allowed but not declared; and the dry-run evidence\'s would-be denials. Exit 1 when a flow was allowed\n'
+    + 'that the manifests do not declare. Malformed lines are counted and listed, never fatal.'],
+  learn: ['learn DIR... --logs FILE... [--out FILE] [--min-count N]',
+    'Writes TypeScript (a module exporting learnedIntents(perimeter)) declaring the flows the logs show denied at least N\n'
+    + 'times (default 2): exact identities, ports, and the methods and paths a waypoint logged. To FILE, else stdout.'],
 };
 
 const OPTIONS = 'options: --ignore-kind KIND|GROUP/KIND (repeatable)  --trust-domain TD  --root-namespace NS';
@@ -51,8 +61,8 @@ const WORKLOAD = `WORKLOAD: NAMESPACE/NAME, where NAME is a controller (Deployme
 const DIR = `DIR: folders or files of manifests. Folders are walked for .yaml, .yml and .json files; a walked file that holds no
   Kubernetes object is skipped (and listed on stderr). Typed lists (List, PodList, ...) are expanded. Unknown kinds are
   refused, unless --ignore-kind skips them.`;
-const EXIT_CODES = 'exit codes: 0 fine or allowed, 1 disagreement or denied, 2 bad input (the message names the file, the object\n'
-  + '  and the field), 3 internal error (please report)';
+const EXIT_CODES = 'exit codes: 0 fine or allowed, 1 disagreement or denied (observe: a flow allowed that the manifests do not declare),\n'
+  + '  2 bad input (the message names the file, the object and the field), 3 internal error (please report)';
 
 /** The usage text printed for help and after a usage error. */
 export const USAGE = `usage:
@@ -99,6 +109,22 @@ export function main(argv: string[], out: Output = process.stdout, err: Output =
       case 'diff': return diff(args, opts, out);
       case 'graph': return graph(args, opts, out);
       case 'report': return report(args, opts, out);
+      case 'observe': return observeCommand({
+        manifests: loadManifests(args.positional, opts).manifests,
+        sources: args.positional,
+        logs: logs(args),
+        json: args.flags.has('json'),
+        ...options(args),
+      }, out);
+      case 'learn': return learnCommand({
+        manifests: loadManifests(args.positional, opts).manifests,
+        sources: args.positional,
+        logs: logs(args),
+        out: flag(args, 'out'),
+        minCount: minCount(args),
+        err,
+        ...options(args),
+      }, out);
       case 'import': return importCommand({
         manifests: loadManifests(args.positional, opts).manifests,
         sources: args.positional,
@@ -134,7 +160,10 @@ interface Args {
 }
 
 const BOOLEAN_FLAGS = new Set(['json']);
-const VALUE_FLAGS = new Set(['from', 'to', 'method', 'path', 'header', 'format', 'title', 'out', 'ignore-kind', 'trust-domain', 'root-namespace', 'namespace']);
+const VALUE_FLAGS = new Set(['from', 'to', 'method', 'path', 'header', 'format', 'title', 'out', 'ignore-kind', 'trust-domain', 'root-namespace', 'namespace',
+  'min-count']);
+/** Flags that take every following argument up to the next flag. */
+const LIST_FLAGS = new Set(['logs']);
 
 function parse(argv: string[]): Args {
   const positional: string[] = [];
@@ -148,6 +177,11 @@ function parse(argv: string[]): Args {
     const [name, inline] = a.slice(2).split(/=(.*)/s, 2);
     if (BOOLEAN_FLAGS.has(name)) {
       flags.set(name, ['true']);
+    } else if (LIST_FLAGS.has(name)) {
+      const values = inline !== undefined ? [inline] : [];
+      while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) values.push(argv[++i]);
+      if (values.length === 0) throw new UsageError(`--${name} needs at least one file`);
+      flags.set(name, [...(flags.get(name) ?? []), ...values]);
     } else if (VALUE_FLAGS.has(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
@@ -160,6 +194,21 @@ function parse(argv: string[]): Args {
 }
 
 const flag = (a: Args, name: string) => a.flags.get(name)?.[0];
+
+/** The log files of observe and learn. */
+function logs(a: Args): string[] {
+  const files = a.flags.get('logs') ?? [];
+  if (files.length === 0) throw new UsageError('name the log files after --logs');
+  for (const f of files) if (!existsSync(f)) throw new UsageError(`no such log file or folder: ${f}`);
+  return files;
+}
+
+/** learn's --min-count: a positive integer, 2 unless given. */
+function minCount(a: Args): number {
+  const v = flag(a, 'min-count') ?? '2';
+  if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--min-count ${v}: expected a positive integer`);
+  return Number(v);
+}
 
 /** Verifier options, and where to say what loading skipped. */
 interface LoadOptions extends VerifierOptions {

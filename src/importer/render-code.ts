@@ -5,6 +5,7 @@
  * without type annotations, imports or app lines, which the importer runs in-process to prove it.
  */
 import { ImportPlan, PlanEgress, PlanIdentity, PlanRule } from './plan';
+import { comment, literal, Names, props } from '../private/source-text';
 
 export interface RenderOptions {
   readonly language: 'typescript' | 'javascript';
@@ -17,53 +18,7 @@ export interface RenderOptions {
 }
 
 export const CHART_CLASS = 'ImportedPerimeter';
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-const RESERVED = new Set(['break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'enum', 'export', 'extends',
-  'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try',
-  'typeof', 'var', 'void', 'while', 'with', 'let', 'static', 'yield', 'await', 'implements', 'interface', 'package', 'private', 'protected', 'public',
-  'perimeter', 'scope', 'id', 'app', 'arguments', 'eval', 'undefined']);
 const VERSIONS = ['1.22', '1.23', '1.24', '1.25', '1.26', '1.27', '1.28', '1.29', '1.30', '1.31'];
-
-/** A value as TypeScript source: single-quoted strings, bare keys where they are identifiers. */
-export function literal(value: unknown): string {
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    if (entries.length === 0) return '{}';
-    return `{ ${entries.map(([k, v]) => `${IDENTIFIER.test(k) ? k : literal(k)}: ${literal(v)}`).join(', ')} }`;
-  }
-  return 'undefined';
-}
-
-/** A comment's text on one line, unable to close a block comment. */
-function comment(text: string): string {
-  return `// ${text.replace(/[\r\n]+/g, ' ').replace(/\*\//g, '* /')}`;
-}
-
-/** Variable names: camelCase of the manifest names, unique, never a reserved word. */
-class Names {
-  private readonly taken = new Set<string>();
-  public allocate(...candidates: string[]): string {
-    const bases = candidates.map(camel);
-    for (const b of bases) {
-      if (!this.taken.has(b) && !RESERVED.has(b)) return this.take(b);
-    }
-    for (let n = 2; ; n++) if (!this.taken.has(`${bases[0]}${n}`)) return this.take(`${bases[0]}${n}`);
-  }
-
-  private take(name: string): string {
-    this.taken.add(name);
-    return name;
-  }
-}
-
-function camel(name: string): string {
-  const parts = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
-  const joined = parts.map((p, i) => (i === 0 ? p.charAt(0).toLowerCase() + p.slice(1) : p.charAt(0).toUpperCase() + p.slice(1))).join('');
-  return /^[0-9]/.test(joined) || joined === '' ? `w${joined}` : joined;
-}
 
 export function renderCode(plan: ImportPlan, options: RenderOptions): string {
   const ts = options.language === 'typescript';
@@ -228,10 +183,6 @@ export function renderCode(plan: ImportPlan, options: RenderOptions): string {
     'app.synth();',
     '',
   ].join('\n');
-}
-
-function props(p: Record<string, string>): string {
-  return `{ ${Object.entries(p).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
 }
 
 function exitProps(e: PlanEgress, use: (n: string) => string, nsVar: Map<string, string>, plan: ImportPlan): Record<string, string> {
