@@ -5,11 +5,15 @@ import { Enforcement } from './enforcement';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
 import { IstioVersion } from './istio-version';
 import { KernelFlavor } from './kernel-flavor';
+import { ObservabilityProps } from './observability-props';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
 import { INTENTS_LIMIT, intentsDocument, intentsPayload } from './private/intents-document';
+import { PrometheusRule } from './imports/monitoring.coreos.com';
+import { Telemetry } from './imports/telemetry.istio.io';
 import { GATEWAY_API_GROUP, WAYPOINT_GATEWAY_CLASS } from './private/istio';
 import { perimeterLabels } from './private/metadata';
+import { PerimeterMonitoring } from './private/monitoring';
 import { allowNothing, checkZtunnelDryRun } from './private/policies';
 import {
   DEFAULT_ISTIO_VERSION, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, MeshSettings, registerPerimeter,
@@ -78,6 +82,13 @@ export interface MeshPerimeterProps {
    * @default true
    */
   readonly verifyOnSynth?: boolean;
+  /**
+   * Emit monitoring derived from the intents: access logging at the waypoints (Istio `Telemetry`) and a
+   * `PrometheusRule` alerting on denials, plaintext into STRICT namespaces, undeclared egress and dead rules.
+   * See docs/monitoring.md.
+   * @default - no monitoring objects
+   */
+  readonly observability?: ObservabilityProps;
 }
 
 /**
@@ -118,6 +129,7 @@ export class MeshPerimeter extends Construct {
   /** The mesh-wide STRICT PeerAuthentication, when `meshWideStrictMtls` is set. */
   public readonly meshPeerAuthentication?: PeerAuthentication;
   private readonly graph = new IntentGraph();
+  private readonly monitoring?: PerimeterMonitoring;
 
   constructor(scope: Construct, id: string, props: MeshPerimeterProps = {}) {
     super(scope, id);
@@ -195,12 +207,23 @@ export class MeshPerimeter extends Construct {
     if (props.verifyOnSynth ?? true) {
       this.node.addValidation({ validate: () => verifyPerimeter(this, this.graph) });
     }
+    if (props.observability) this.monitoring = new PerimeterMonitoring(this, 'Monitoring', settings, props.observability);
     if (props.meshWideStrictMtls ?? false) {
       this.meshPeerAuthentication = new PeerAuthentication(this, 'MeshPeerAuthentication', {
         metadata: { name: 'default', namespace: this.rootNamespace, labels: perimeterLabels() },
         spec: { mtls: { mode: PeerAuthenticationSpecMtlsMode.STRICT } },
       });
     }
+  }
+
+  /** The perimeter's alerts, when `observability` is set with alerts on. */
+  public get alertRules(): PrometheusRule | undefined {
+    return this.monitoring?.alertRules;
+  }
+
+  /** The access-logging Telemetry objects (one per namespace with a waypoint or sidecars), when `observability` is set. */
+  public get accessLogging(): Telemetry[] {
+    return this.monitoring?.accessLogging ?? [];
   }
 
   /** Names of the namespaces this perimeter manages, in declaration order. */

@@ -58,8 +58,8 @@ const CRD_FALLBACK_MODELS: Record<string, ModelClass> = {
   'cilium.io/v2/CiliumClusterwideNetworkPolicy': KmCCNP,
 };
 
-/** The CRD files read, relative to the CRD directory (Istio 1.30.3, Gateway API v1.6.1 standard, Cilium). */
-export const CRD_FILES = ['istio/crd-all.gen.yaml', 'gateway-api/standard', 'cilium'];
+/** The CRD files read, relative to the CRD directory (Istio 1.30.3 with Telemetry, Gateway API v1.6.1 standard, Cilium, prometheus-operator's PrometheusRule). */
+export const CRD_FILES = ['istio/crd-all.gen.yaml', 'gateway-api/standard', 'cilium', 'prometheus-operator'];
 
 interface CrdVersion {
   readonly schema: Json;

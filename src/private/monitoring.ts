@@ -1,0 +1,295 @@
+import { Duration, Lazy } from 'cdk8s';
+import { Construct } from 'constructs';
+import { IstioVersion } from '../istio-version';
+import { PrometheusRule, PrometheusRuleSpecGroups, PrometheusRuleSpecGroupsRules, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
+import { Telemetry, TelemetrySpec } from '../imports/telemetry.istio.io';
+import { ObservabilityProps } from '../observability-props';
+import { conflict, invalidValue } from './errors';
+import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
+import { GATEWAY_API_GROUP } from './istio';
+import { perimeterLabels } from './metadata';
+import { MeshSettings } from './settings';
+import { checkDnsLabel, checkMetadata } from './validation';
+
+/** Name of every object the monitoring emits. */
+export const MONITORING_NAME = 'mesh-perimeter';
+/** Istio's label that overrides the workload name ztunnel and the waypoints report (pkg/kube GetWorkloadMetaFromPod). */
+const WORKLOAD_NAME_LABEL = 'service.istio.io/workload-name';
+/** At most this many targetRefs in one Telemetry (the CRD's maxItems). */
+const MAX_TARGET_REFS = 16;
+
+/** The props after defaults, as the rules need them. */
+export interface MonitoringSettings {
+  readonly deniedThreshold: number;
+  /** Prometheus durations. */
+  readonly window: string;
+  readonly for: string;
+  readonly deadRulePeriod: string;
+}
+
+/**
+ * Monitoring derived from the intent graph (docs/monitoring.md): Telemetry objects that turn on Envoy access
+ * logging where the graph has waypoints or sidecars, and one PrometheusRule whose groups are rendered at synthesis,
+ * so rules declared after the perimeter are included. Metrics and labels: docs/semantics.md#monitoring.
+ */
+export class PerimeterMonitoring extends Construct {
+  public readonly alertRules?: PrometheusRule;
+  private readonly telemetries = new Map<string, Telemetry>();
+
+  constructor(scope: Construct, id: string, private readonly settings: MeshSettings, props: ObservabilityProps) {
+    super(scope, id);
+    const rules = monitoringSettings(this, props);
+    const namespace = checkDnsLabel(this, 'observability namespace', props.namespace ?? settings.rootNamespace);
+    const labels = checkMetadata(this, 'labels', props.prometheusRuleLabels);
+    if (props.alerts ?? true) {
+      if (!settings.istioVersion.atLeast(IstioVersion.V1_23)) {
+        throw conflict(this, `Istio ${settings.istioVersion} has no response_flags="DENY" on ztunnel's connection metrics (ztunnel 1.23 added it), which the denial alerts count`,
+          'set istioVersion to 1.23 or newer, or set observability.alerts to false');
+      }
+      this.alertRules = new PrometheusRule(this, 'Rules', {
+        metadata: { name: MONITORING_NAME, namespace, labels: { ...labels, ...perimeterLabels() } },
+        spec: { groups: Lazy.any({ produce: () => ruleGroups(settings.graph, settings.trustDomain, rules) }) as unknown as PrometheusRuleSpecGroups[] },
+      });
+    }
+    if (props.accessLogging ?? true) {
+      settings.graph.subscribe({
+        onNamespace: (n) => { if (n.sidecar) this.telemetry(n.name); },
+        onWaypoint: (_d, wp) => { if (wp) this.telemetry(wp.namespace); },
+        onEgress: (e) => { if (e.waypoint) this.telemetry(e.waypoint.namespace); },
+      });
+    }
+  }
+
+  /** The Telemetry objects, one per namespace with a waypoint or sidecars. */
+  public get accessLogging(): Telemetry[] {
+    return [...this.telemetries.values()];
+  }
+
+  /**
+   * The access-logging Telemetry of a namespace: attached by targetRefs to its waypoints (Istio >= 1.24, which
+   * selects waypoints by targetRefs), else namespace-wide (every proxy of the namespace, waypoints included).
+   */
+  private telemetry(namespace: string): void {
+    if (this.telemetries.has(namespace)) return;
+    const graph = this.settings.graph;
+    const byTargetRefs = this.settings.istioVersion.atLeast(IstioVersion.V1_24) && !graph.isSidecar(namespace);
+    const spec = (): TelemetrySpec => {
+      const waypoints = byTargetRefs ? waypointsIn(graph, namespace) : [];
+      const targetRefs = waypoints.length > 0 && waypoints.length <= MAX_TARGET_REFS
+        ? waypoints.map((name) => ({ group: GATEWAY_API_GROUP, kind: 'Gateway', name }))
+        : undefined;
+      return { accessLogging: [{ providers: [{ name: 'envoy' }] }], targetRefs };
+    };
+    this.telemetries.set(namespace, new Telemetry(this, `AccessLogs-${namespace}`, {
+      metadata: { name: `${MONITORING_NAME}-access-logs`, namespace, labels: perimeterLabels() },
+      spec: Lazy.any({ produce: spec }) as unknown as TelemetrySpec,
+    }));
+  }
+}
+
+function monitoringSettings(scope: Construct, props: ObservabilityProps): MonitoringSettings {
+  const threshold = props.deniedThreshold ?? 10;
+  if (!Number.isFinite(threshold) || threshold < 0) {
+    throw invalidValue(scope, 'observability deniedThreshold', threshold, 'a number of denials per alertWindow, 0 or more', 'pass e.g. deniedThreshold: 10');
+  }
+  return {
+    deniedThreshold: threshold,
+    window: promDuration(scope, 'alertWindow', props.alertWindow ?? Duration.minutes(5)),
+    for: promDuration(scope, 'alertFor', props.alertFor ?? Duration.minutes(5)),
+    deadRulePeriod: promDuration(scope, 'deadRulePeriod', props.deadRulePeriod ?? Duration.days(7)),
+  };
+}
+
+/** A Prometheus duration ("7d", "1h30m"), in whole seconds of at least one second. */
+function promDuration(scope: Construct, what: string, d: Duration): string {
+  const seconds = d.toSeconds();
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw invalidValue(scope, `observability ${what}`, `${d.toMilliseconds()}ms`, 'a whole number of seconds, at least 1', `pass e.g. ${what}: Duration.minutes(5)`);
+  }
+  let rest = seconds;
+  return [['d', 86400], ['h', 3600], ['m', 60], ['s', 1] as const].map(([unit, size]) => {
+    const n = Math.floor(rest / (size as number));
+    rest -= n * (size as number);
+    return n > 0 ? `${n}${unit}` : '';
+  }).join('');
+}
+
+/** The waypoints (by name) that enforce the rules to a destination in `namespace`, or carry its egress. */
+function waypointsIn(graph: IntentGraph, namespace: string): string[] {
+  const names = new Set<string>();
+  for (const w of graph.workloads) {
+    const wp = graph.waypointOf(w.key);
+    if (wp?.namespace === namespace) names.add(wp.name);
+  }
+  for (const e of graph.egress) if (e.waypoint?.namespace === namespace) names.add(e.waypoint.name);
+  return [...names].sort();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PromQL. Every metric and label below: docs/semantics.md#monitoring.
+
+/** A label matcher list: `{a="x",b=~"y"}`, values as PromQL string literals. */
+function selector(metric: string, matchers: [string, '=' | '!=' | '=~' | '!~', string][]): string {
+  return `${metric}{${matchers.map(([l, op, v]) => `${l}${op}${JSON.stringify(v)}`).join(',')}}`;
+}
+
+/** An RE2 alternation matching exactly these strings. */
+function oneOf(values: Iterable<string>): string {
+  return [...new Set(values)].sort().map((v) => v.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')).join('|');
+}
+
+/** The workload name ztunnel reports for a destination (the Deployment's or StatefulSet's name, unless overridden). */
+function istioWorkloadName(w: WorkloadNode): string {
+  return w.podLabels?.[WORKLOAD_NAME_LABEL] ?? w.object?.name ?? w.name;
+}
+
+/** The Service name a waypoint reports for a destination (`destination_service_name`). */
+function serviceName(w: WorkloadNode): string {
+  return w.service()?.name ?? w.name;
+}
+
+/** Matchers on the source of a flow, as ztunnel or the waypoint reports it. */
+function sourceMatchers(s: SourceIdentity, trustDomain: string): [string, '=' | '=~', string][] {
+  switch (s.kind) {
+    case 'serviceAccount': return [['source_principal', '=', `spiffe://${s.principal}`]];
+    case 'namespace': return [['source_principal', '=~', `spiffe://${oneOf([trustDomain])}/ns/${oneOf([s.namespace!])}/sa/.+`]];
+    case 'outOfMesh': return s.podLabels ? [['source_workload_namespace', '=', s.namespace!]] : [];
+    default: return [];
+  }
+}
+
+const ZTUNNEL_DESTINATION: [string, '=', string] = ['reporter', '=', 'destination'];
+const WAYPOINT: [string, '=', string] = ['reporter', '=', 'waypoint'];
+
+/** `(sum(increase(a[w])) or vector(0)) + ...`: a sum that is 0, not empty, when no series exists. */
+function total(selectors: string[], window: string): string {
+  return selectors.map((s) => `(sum(increase(${s}[${window}])) or vector(0))`).join(' + ');
+}
+
+function alert(name: string, expr: string, s: MonitoringSettings, severity: string, labels: Record<string, string>,
+  summary: string, description: string, forDuration = s.for): PrometheusRuleSpecGroupsRules {
+  return {
+    alert: name,
+    expr: PrometheusRuleSpecGroupsRulesExpr.fromString(expr),
+    for: forDuration,
+    labels: { severity, ...labels },
+    annotations: { summary, description },
+  };
+}
+
+/** The rule groups of the perimeter, from the graph as it is at synthesis. */
+export function ruleGroups(graph: IntentGraph, trustDomain: string, s: MonitoringSettings): PrometheusRuleSpecGroups[] {
+  const groups: PrometheusRuleSpecGroups[] = [
+    { name: 'mesh-perimeter-denials', rules: denialRules(graph, s) },
+    { name: 'mesh-perimeter-plaintext', rules: plaintextRules(graph, s) },
+    { name: 'mesh-perimeter-egress', rules: egressRules(graph, s) },
+    { name: 'mesh-perimeter-dead-rules', rules: deadRules(graph, trustDomain, s) },
+  ];
+  return groups.filter((g) => g.rules!.length > 0);
+}
+
+/**
+ * One rule per namespace and layer, whose series are the protected destinations (a regex over their names):
+ * the rule count grows with namespaces, not with workloads, and each destination still alerts on its own.
+ */
+function denialRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
+  const byNamespace = new Map<string, { ztunnel: WorkloadNode[]; waypoint: WorkloadNode[] }>();
+  const seen = new Set<string>();
+  for (const i of graph.intents) {
+    const d = i.destination;
+    if (seen.has(d.key)) continue;
+    seen.add(d.key);
+    const entry = byNamespace.get(d.namespace) ?? { ztunnel: [], waypoint: [] };
+    byNamespace.set(d.namespace, entry);
+    entry.ztunnel.push(d);
+    if (graph.waypointOf(d.key)) entry.waypoint.push(d);
+  }
+  const rules: PrometheusRuleSpecGroupsRules[] = [];
+  for (const [ns, { ztunnel, waypoint }] of byNamespace) {
+    // ztunnel counts a connection it denies by policy as closed with response_flags="DENY" (inbound.rs, inbound_passthrough.rs)
+    const workloads: [string, '=~', string][] = ztunnel.some((w) => !w.labels) ? [] : [['destination_workload', '=~', oneOf(ztunnel.map(istioWorkloadName))]];
+    const zt = selector('istio_tcp_connections_closed_total', [ZTUNNEL_DESTINATION, ['response_flags', '=', 'DENY'], ['destination_workload_namespace', '=', ns], ...workloads]);
+    rules.push(alert('MeshPerimeterConnectionsDenied',
+      `sum by (destination_workload_namespace, destination_workload) (increase(${zt}[${s.window}])) > ${s.deniedThreshold}`, s, 'warning', { namespace: ns },
+      `ztunnel denied connections to {{ $labels.destination_workload_namespace }}/{{ $labels.destination_workload }}`,
+      `{{ $value | humanize }} connections denied by policy in ${s.window} (threshold ${s.deniedThreshold}): a caller not declared, or one bypassing the waypoint.`));
+    if (waypoint.length === 0) continue;
+    // the waypoint's RBAC filter answers 403; the route's cluster gives destination_service_name/namespace
+    const wp = selector('istio_requests_total', [WAYPOINT, ['response_code', '=', '403'], ['destination_service_namespace', '=', ns],
+      ['destination_service_name', '=~', oneOf(waypoint.map(serviceName))]]);
+    rules.push(alert('MeshPerimeterRequestsDenied',
+      `sum by (destination_service_namespace, destination_service_name) (increase(${wp}[${s.window}])) > ${s.deniedThreshold}`, s, 'warning', { namespace: ns },
+      `the waypoint denied requests to {{ $labels.destination_service_namespace }}/{{ $labels.destination_service_name }}`,
+      `{{ $value | humanize }} requests answered 403 at the waypoint in ${s.window} (threshold ${s.deniedThreshold}): a caller, method or path not declared.`));
+  }
+  return rules;
+}
+
+/** Plaintext (not mutual_tls) connections into the STRICT namespaces, except from the declared out-of-mesh callers. */
+function plaintextRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
+  const strict = graph.namespaces.filter((n) => !n.permissive).map((n) => n.name);
+  if (strict.length === 0) return [];
+  const base: [string, '=' | '!=' | '=~', string][] = [ZTUNNEL_DESTINATION, ['connection_security_policy', '!=', 'mutual_tls']];
+  const all = selector('istio_tcp_connections_opened_total', [...base, ['destination_workload_namespace', '=~', oneOf(strict)]]);
+  const declared = graph.intents.filter((i) => i.action === 'ALLOW' && strict.includes(i.destination.namespace)).flatMap((i) =>
+    i.sources.filter((src) => src.kind === 'outOfMesh').map((src) => {
+      const d = i.destination;
+      const workload: [string, '=', string][] = d.labels ? [['destination_workload', '=', istioWorkloadName(d)]] : [];
+      return selector('istio_tcp_connections_opened_total', [...base, ['destination_workload_namespace', '=', d.namespace], ...workload, ...sourceMatchers(src, '')]);
+    }));
+  const inner = [all, ...new Set(declared)].map((x) => `increase(${x}[${s.window}])`).join(' unless ');
+  return [alert('MeshPerimeterPlaintextTraffic',
+    `sum by (destination_workload_namespace, destination_workload, source_workload_namespace, source_workload) (${inner}) > 0`, s, 'warning', {},
+    'plaintext connections into {{ $labels.destination_workload_namespace }}/{{ $labels.destination_workload }}',
+    '{{ $value | humanize }} connections without mutual TLS from {{ $labels.source_workload_namespace }}/{{ $labels.source_workload }} into a STRICT namespace, from a caller not declared as out-of-mesh.')];
+}
+
+/** Per egress waypoint: connections or requests through it to a host no egress rule declares. */
+function egressRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
+  const byWaypoint = new Map<string, { namespace: string; name: string; hosts: string[] }>();
+  for (const e of graph.egress) {
+    if (!e.waypoint) continue;
+    const key = `${e.waypoint.namespace}/${e.waypoint.name}`;
+    const entry = byWaypoint.get(key) ?? { ...e.waypoint, hosts: [] };
+    byWaypoint.set(key, entry);
+    entry.hosts.push(e.host.host);
+  }
+  return [...byWaypoint.values()].map(({ namespace, name, hosts }) => {
+    // the egress ServiceEntries live in the waypoint's namespace; in-cluster Services there are not egress
+    const matchers: [string, '=' | '!~', string][] = [WAYPOINT, ['destination_service_namespace', '=', namespace],
+      ['destination_service', '!~', `${oneOf(hosts)}|[^.]+\\.${oneOf([namespace])}\\.svc\\..+`]];
+    const by = 'destination_service, source_workload_namespace, source_workload';
+    const sum = (metric: string) => `sum by (${by}) (increase(${selector(metric, matchers)}[${s.window}]))`;
+    return alert('MeshPerimeterUndeclaredEgress', `(${sum('istio_tcp_connections_opened_total')} or ${sum('istio_requests_total')}) > 0`, s, 'warning',
+      { namespace, waypoint: name },
+      `traffic through the egress waypoint ${namespace}/${name} to the undeclared host {{ $labels.destination_service }}`,
+      `{{ $labels.source_workload_namespace }}/{{ $labels.source_workload }} reached {{ $labels.destination_service }}, which no egress rule through this waypoint declares.`);
+  });
+}
+
+/** Per declared flow (ALLOW, caller and destination): an info alert when it carried no traffic for the period. */
+function deadRules(graph: IntentGraph, trustDomain: string, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
+  const rules = new Map<string, PrometheusRuleSpecGroupsRules>();
+  for (const i of graph.intents) {
+    if (i.action !== 'ALLOW') continue;
+    const d = i.destination;
+    const waypoint = graph.waypointOf(d.key);
+    for (const src of i.sources) {
+      const from = sourceMatchers(src, trustDomain);
+      // behind a waypoint, ztunnel sees the waypoint as the caller: the waypoint reports the caller's identity
+      const selectors = waypoint && src.kind !== 'outOfMesh'
+        ? ['istio_requests_total', 'istio_tcp_connections_opened_total'].map((m) => selector(m, [WAYPOINT,
+          ['destination_service_namespace', '=', d.namespace], ['destination_service_name', '=', serviceName(d)], ...from]))
+        : [selector('istio_tcp_connections_opened_total', [ZTUNNEL_DESTINATION, ['destination_workload_namespace', '=', d.namespace],
+          ...(d.labels ? [['destination_workload', '=', istioWorkloadName(d)] as [string, '=', string]] : []), ...from])];
+      const key = selectors.join();
+      if (rules.has(key)) continue;
+      rules.set(key, alert('MeshPerimeterDeadRule', `${total(selectors, s.deadRulePeriod)} == 0`, s, 'info',
+        { namespace: d.namespace, destination: d.name, source: src.text },
+        `declared flow ${src.text} -> ${d.key} carried no traffic in ${s.deadRulePeriod}`,
+        `The rule ${i.origin.node.path} allows ${src.text} to reach ${d.key}, but no connection or request was seen in ${s.deadRulePeriod}: review whether it is still needed.`,
+        '1h'));
+    }
+  }
+  return [...rules.values()];
+}
