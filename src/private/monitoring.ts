@@ -2,11 +2,10 @@ import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IstioVersion } from '../istio-version';
 import { PrometheusRule, PrometheusRuleSpecGroups, PrometheusRuleSpecGroupsRules, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
-import { Telemetry, TelemetrySpec } from '../imports/telemetry.istio.io';
+import { Telemetry } from '../imports/telemetry.istio.io';
 import { ObservabilityProps } from '../observability-props';
 import { conflict, invalidValue } from './errors';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
-import { GATEWAY_API_GROUP } from './istio';
 import { perimeterLabels } from './metadata';
 import { MeshSettings } from './settings';
 import { checkDnsLabel, checkMetadata } from './validation';
@@ -15,8 +14,6 @@ import { checkDnsLabel, checkMetadata } from './validation';
 export const MONITORING_NAME = 'mesh-perimeter';
 /** Istio's label that overrides the workload name ztunnel and the waypoints report (pkg/kube GetWorkloadMetaFromPod). */
 const WORKLOAD_NAME_LABEL = 'service.istio.io/workload-name';
-/** At most this many targetRefs in one Telemetry (the CRD's maxItems). */
-const MAX_TARGET_REFS = 16;
 
 /** The props after defaults, as the rules need them. */
 export interface MonitoringSettings {
@@ -29,14 +26,14 @@ export interface MonitoringSettings {
 
 /**
  * Monitoring derived from the intent graph (docs/monitoring.md): Telemetry objects that turn on Envoy access
- * logging where the graph has waypoints or sidecars, and one PrometheusRule whose groups are rendered at synthesis,
+ * logging in the perimeter's namespaces, and one PrometheusRule whose groups are rendered at synthesis,
  * so rules declared after the perimeter are included. Metrics and labels: docs/semantics.md#monitoring.
  */
 export class PerimeterMonitoring extends Construct {
   public readonly alertRules?: PrometheusRule;
   private readonly telemetries = new Map<string, Telemetry>();
 
-  constructor(scope: Construct, id: string, private readonly settings: MeshSettings, props: ObservabilityProps) {
+  constructor(scope: Construct, id: string, settings: MeshSettings, props: ObservabilityProps) {
     super(scope, id);
     const rules = monitoringSettings(this, props);
     const namespace = checkDnsLabel(this, 'observability namespace', props.namespace ?? settings.rootNamespace);
@@ -53,36 +50,26 @@ export class PerimeterMonitoring extends Construct {
     }
     if (props.accessLogging ?? true) {
       settings.graph.subscribe({
-        onNamespace: (n) => { if (n.sidecar) this.telemetry(n.name); },
-        onWaypoint: (_d, wp) => { if (wp) this.telemetry(wp.namespace); },
+        onNamespace: (n) => this.telemetry(n.name),
         onEgress: (e) => { if (e.waypoint) this.telemetry(e.waypoint.namespace); },
       });
     }
   }
 
-  /** The Telemetry objects, one per namespace with a waypoint or sidecars. */
+  /** The Telemetry objects: one per managed namespace, and one per other namespace that holds an egress waypoint. */
   public get accessLogging(): Telemetry[] {
     return [...this.telemetries.values()];
   }
 
   /**
-   * The access-logging Telemetry of a namespace: attached by targetRefs to its waypoints (Istio >= 1.24, which
-   * selects waypoints by targetRefs), else namespace-wide (every proxy of the namespace, waypoints included).
+   * The access-logging Telemetry of a namespace, namespace-wide: every Envoy in it logs (its waypoints, whatever
+   * their names and whenever they are added, and its sidecars); ztunnel logs without it. docs/semantics.md#monitoring
    */
   private telemetry(namespace: string): void {
     if (this.telemetries.has(namespace)) return;
-    const graph = this.settings.graph;
-    const byTargetRefs = this.settings.istioVersion.atLeast(IstioVersion.V1_24) && !graph.isSidecar(namespace);
-    const spec = (): TelemetrySpec => {
-      const waypoints = byTargetRefs ? waypointsIn(graph, namespace) : [];
-      const targetRefs = waypoints.length > 0 && waypoints.length <= MAX_TARGET_REFS
-        ? waypoints.map((name) => ({ group: GATEWAY_API_GROUP, kind: 'Gateway', name }))
-        : undefined;
-      return { accessLogging: [{ providers: [{ name: 'envoy' }] }], targetRefs };
-    };
     this.telemetries.set(namespace, new Telemetry(this, `AccessLogs-${namespace}`, {
       metadata: { name: `${MONITORING_NAME}-access-logs`, namespace, labels: perimeterLabels() },
-      spec: Lazy.any({ produce: spec }) as unknown as TelemetrySpec,
+      spec: { accessLogging: [{ providers: [{ name: 'envoy' }] }] },
     }));
   }
 }
@@ -102,7 +89,7 @@ function monitoringSettings(scope: Construct, props: ObservabilityProps): Monito
 
 /** A Prometheus duration ("7d", "1h30m"), in whole seconds of at least one second. */
 function promDuration(scope: Construct, what: string, d: Duration): string {
-  const seconds = d.toSeconds();
+  const seconds = d.toMilliseconds() / 1000;
   if (!Number.isInteger(seconds) || seconds < 1) {
     throw invalidValue(scope, `observability ${what}`, `${d.toMilliseconds()}ms`, 'a whole number of seconds, at least 1', `pass e.g. ${what}: Duration.minutes(5)`);
   }
@@ -112,17 +99,6 @@ function promDuration(scope: Construct, what: string, d: Duration): string {
     rest -= n * (size as number);
     return n > 0 ? `${n}${unit}` : '';
   }).join('');
-}
-
-/** The waypoints (by name) that enforce the rules to a destination in `namespace`, or carry its egress. */
-function waypointsIn(graph: IntentGraph, namespace: string): string[] {
-  const names = new Set<string>();
-  for (const w of graph.workloads) {
-    const wp = graph.waypointOf(w.key);
-    if (wp?.namespace === namespace) names.add(wp.name);
-  }
-  for (const e of graph.egress) if (e.waypoint?.namespace === namespace) names.add(e.waypoint.name);
-  return [...names].sort();
 }
 
 // ---------------------------------------------------------------------------------------------------
