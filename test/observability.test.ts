@@ -63,8 +63,12 @@ describe('MeshPerimeterProps.observability', () => {
 
   it('takes thresholds, windows and durations from the props, and the rule labels and namespace', () => {
     const out = synthValid(shop({
-      deniedThreshold: 3, alertWindow: Duration.minutes(10), alertFor: Duration.seconds(90), deadRulePeriod: Duration.hours(36),
-      prometheusRuleLabels: { release: 'prometheus' }, namespace: 'monitoring',
+      deniedThreshold: 3,
+      alertWindow: Duration.minutes(10),
+      alertFor: Duration.seconds(90),
+      deadRulePeriod: Duration.hours(36),
+      prometheusRuleLabels: { release: 'prometheus' },
+      namespace: 'monitoring',
     }).chart);
     const rule = only(out, 'PrometheusRule', 'mesh-perimeter', 'monitoring');
     expect(rule.metadata.labels).toEqual({ 'release': 'prometheus', 'app.kubernetes.io/managed-by': 'cdk8s-mesh-perimeter' });

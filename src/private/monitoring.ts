@@ -1,8 +1,8 @@
 import { Duration, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { IstioVersion } from '../istio-version';
 import { PrometheusRule, PrometheusRuleSpecGroups, PrometheusRuleSpecGroupsRules, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
 import { Telemetry } from '../imports/telemetry.istio.io';
+import { IstioVersion } from '../istio-version';
 import { ObservabilityProps } from '../observability-props';
 import { conflict, invalidValue } from './errors';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
@@ -187,7 +187,7 @@ function denialRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleS
     const zt = selector('istio_tcp_connections_closed_total', [ZTUNNEL_DESTINATION, ['response_flags', '=', 'DENY'], ['destination_workload_namespace', '=', ns], ...workloads]);
     rules.push(alert('MeshPerimeterConnectionsDenied',
       `sum by (destination_workload_namespace, destination_workload) (increase(${zt}[${s.window}])) > ${s.deniedThreshold}`, s, 'warning', { namespace: ns },
-      `ztunnel denied connections to {{ $labels.destination_workload_namespace }}/{{ $labels.destination_workload }}`,
+      'ztunnel denied connections to {{ $labels.destination_workload_namespace }}/{{ $labels.destination_workload }}',
       `{{ $value | humanize }} connections denied by policy in ${s.window} (threshold ${s.deniedThreshold}): a caller not declared, or one bypassing the waypoint.`));
     if (waypoint.length === 0) continue;
     // the waypoint's RBAC filter answers 403; the route's cluster gives destination_service_name/namespace
@@ -195,7 +195,7 @@ function denialRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleS
       ['destination_service_name', '=~', oneOf(waypoint.map(serviceName))]]);
     rules.push(alert('MeshPerimeterRequestsDenied',
       `sum by (destination_service_namespace, destination_service_name) (increase(${wp}[${s.window}])) > ${s.deniedThreshold}`, s, 'warning', { namespace: ns },
-      `the waypoint denied requests to {{ $labels.destination_service_namespace }}/{{ $labels.destination_service_name }}`,
+      'the waypoint denied requests to {{ $labels.destination_service_namespace }}/{{ $labels.destination_service_name }}',
       `{{ $value | humanize }} requests answered 403 at the waypoint in ${s.window} (threshold ${s.deniedThreshold}): a caller, method or path not declared.`));
   }
   return rules;
@@ -239,7 +239,7 @@ function egressRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleS
     return alert('MeshPerimeterUndeclaredEgress', `(${sum('istio_tcp_connections_opened_total')} or ${sum('istio_requests_total')}) > 0`, s, 'warning',
       { namespace, waypoint: name },
       `traffic through the egress waypoint ${namespace}/${name} to the undeclared host {{ $labels.destination_service }}`,
-      `{{ $labels.source_workload_namespace }}/{{ $labels.source_workload }} reached {{ $labels.destination_service }}, which no egress rule through this waypoint declares.`);
+      '{{ $labels.source_workload_namespace }}/{{ $labels.source_workload }} reached {{ $labels.destination_service }}, which no egress rule through this waypoint declares.');
   });
 }
 
