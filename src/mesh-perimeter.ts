@@ -83,7 +83,7 @@ export interface MeshPerimeterProps {
    */
   readonly verifyOnSynth?: boolean;
   /**
-   * Emit monitoring derived from the intents: access logging at the waypoints (Istio `Telemetry`) and a
+   * Emit monitoring derived from the intents: access logging in the managed namespaces (Istio `Telemetry`) and a
    * `PrometheusRule` alerting on denials, plaintext into STRICT namespaces, undeclared egress and dead rules.
    * See docs/monitoring.md.
    * @default - no monitoring objects
@@ -221,7 +221,7 @@ export class MeshPerimeter extends Construct {
     return this.monitoring?.alertRules;
   }
 
-  /** The access-logging Telemetry objects (one per namespace with a waypoint or sidecars), when `observability` is set. */
+  /** The access-logging Telemetry objects (one per managed namespace, and per other namespace with an egress waypoint), when `observability` is set. */
   public get accessLogging(): Telemetry[] {
     return this.monitoring?.accessLogging ?? [];
   }

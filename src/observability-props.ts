@@ -8,8 +8,9 @@ import { Duration } from 'cdk8s';
  */
 export interface ObservabilityProps {
   /**
-   * Turn on Envoy access logging (`Telemetry` with the `envoy` provider) at every waypoint of the perimeter and
-   * in every sidecar namespace. ztunnel writes its access log unconditionally and needs nothing.
+   * Turn on Envoy access logging (a namespace-wide `Telemetry` with the `envoy` provider) in every managed namespace
+   * and every namespace holding an egress waypoint: their waypoints and sidecars log each request. ztunnel writes its
+   * access log unconditionally and needs nothing.
    * @default true
    */
   readonly accessLogging?: boolean;

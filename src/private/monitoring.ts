@@ -45,7 +45,9 @@ export class PerimeterMonitoring extends Construct {
       }
       this.alertRules = new PrometheusRule(this, 'Rules', {
         metadata: { name: MONITORING_NAME, namespace, labels: { ...labels, ...perimeterLabels() } },
-        spec: { groups: Lazy.any({ produce: () => ruleGroups(settings.graph, settings.trustDomain, rules) }) as unknown as PrometheusRuleSpecGroups[] },
+        spec: {
+          groups: Lazy.any({ produce: () => ruleGroups(settings.graph, settings.trustDomain, rules) }) as unknown as PrometheusRuleSpecGroups[],
+        },
       });
     }
     if (props.accessLogging ?? true) {
