@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { DataplaneMode, ExternalHost, Identity, IstioVersion, MtlsMode, ObservabilityProps } from '../src';
+import { DataplaneMode, ExternalHost, Identity, IstioVersion, MtlsMode, ObservabilityProps, Workload } from '../src';
 import { expectValidManifests } from './support/crd-validator';
 import { fixture, FixtureOptions } from './support/fixture';
 import { samplePerimeters } from './support/perimeter-sample';
@@ -58,7 +58,24 @@ describe('MeshPerimeterProps.observability', () => {
     expect(zt).toMatchObject({ for: '5m', labels: { severity: 'warning', namespace: 'shop' } });
     const [wp] = alertsNamed(out, 'MeshPerimeterRequestsDenied');
     // only api is behind the waypoint; the waypoint reports the Service's name
-    expect(wp.expr).toContain('istio_requests_total{reporter="waypoint",response_code="403",destination_service_namespace="shop",destination_service_name=~"api"}[5m]');
+    expect(wp.expr).toContain('istio_requests_total{reporter="waypoint",response_code="403",destination_service_namespace="shop",destination_service_name="api"}[5m]');
+  });
+
+  it('watches sidecar destinations at their sidecar, and a whole-namespace destination by its namespace only', () => {
+    const fx = fixture({ perimeter: { observability: {} }, namespaces: { legacy: { dataplaneMode: DataplaneMode.SIDECAR }, shop: {} } });
+    const web = fx.workload('web', [8080], { namespace: 'legacy' });
+    fx.namespaces.legacy.allow('web-to-api', { from: [web.identity], to: fx.workload('api', [8080], { namespace: 'legacy' }), methods: ['GET'] });
+    fx.ns().allow('web-to-shop', { from: [web.identity], to: Workload.allInNamespace('shop'), ports: [8080] });
+    const out = synthValid(fx.chart);
+    const [sidecar] = alertsNamed(out, 'MeshPerimeterRequestsDenied');
+    expect(sidecar.expr).toBe('sum by (destination_workload_namespace, destination_workload) (increase(istio_requests_total{reporter="destination",'
+      + 'response_code="403",destination_workload_namespace="legacy",destination_workload="api"}[5m])) > 10');
+    expect(sidecar.annotations.summary).toMatch(/^the sidecar denied requests/);
+    const [ztunnel] = alertsNamed(out, 'MeshPerimeterConnectionsDenied');
+    expect(ztunnel.expr).toContain('{reporter="destination",response_flags="DENY",destination_workload_namespace="shop"}[5m]');
+    const dead = alertsNamed(out, 'MeshPerimeterDeadRule').find((r) => r.labels.namespace === 'legacy');
+    expect(dead.expr).toContain('istio_requests_total{reporter="destination",destination_workload_namespace="legacy",destination_workload="api",'
+      + 'source_principal="spiffe://cluster.local/ns/legacy/sa/web"}');
   });
 
   it('takes thresholds, windows and durations from the props, and the rule labels and namespace', () => {

@@ -106,8 +106,10 @@ function promDuration(scope: Construct, what: string, d: Duration): string {
 // ---------------------------------------------------------------------------------------------------
 // PromQL. Every metric and label below: docs/semantics.md#monitoring.
 
+type Matcher = [string, '=' | '!=' | '=~' | '!~', string];
+
 /** A label matcher list: `{a="x",b=~"y"}`, values as PromQL string literals. */
-function selector(metric: string, matchers: [string, '=' | '!=' | '=~' | '!~', string][]): string {
+function selector(metric: string, matchers: Matcher[]): string {
   return `${metric}{${matchers.map(([l, op, v]) => `${l}${op}${JSON.stringify(v)}`).join(',')}}`;
 }
 
@@ -116,7 +118,7 @@ function oneOf(values: Iterable<string>): string {
   return [...new Set(values)].sort().map((v) => v.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&')).join('|');
 }
 
-/** The workload name ztunnel reports for a destination (the Deployment's or StatefulSet's name, unless overridden). */
+/** The workload name ztunnel and sidecars report for a destination (the Deployment's or StatefulSet's name, unless overridden). */
 function istioWorkloadName(w: WorkloadNode): string {
   return w.podLabels?.[WORKLOAD_NAME_LABEL] ?? w.object?.name ?? w.name;
 }
@@ -127,7 +129,7 @@ function serviceName(w: WorkloadNode): string {
 }
 
 /** Matchers on the source of a flow, as ztunnel or the waypoint reports it. */
-function sourceMatchers(s: SourceIdentity, trustDomain: string): [string, '=' | '=~', string][] {
+function sourceMatchers(s: SourceIdentity, trustDomain: string): Matcher[] {
   switch (s.kind) {
     case 'serviceAccount': return [['source_principal', '=', `spiffe://${s.principal}`]];
     case 'namespace': return [['source_principal', '=~', `spiffe://${oneOf([trustDomain])}/ns/${oneOf([s.namespace!])}/sa/.+`]];
@@ -136,8 +138,61 @@ function sourceMatchers(s: SourceIdentity, trustDomain: string): [string, '=' | 
   }
 }
 
-const ZTUNNEL_DESTINATION: [string, '=', string] = ['reporter', '=', 'destination'];
-const WAYPOINT: [string, '=', string] = ['reporter', '=', 'waypoint'];
+const TCP_OPENED = 'istio_tcp_connections_opened_total';
+const REQUESTS = 'istio_requests_total';
+
+/** Where a destination's traffic is reported, how it is named there, and what a denial looks like there. */
+interface Layer {
+  readonly reporter: Matcher;
+  readonly namespaceLabel: string;
+  readonly nameLabel: string;
+  readonly nameOf: (w: WorkloadNode) => string;
+  /** The metrics that count its traffic. */
+  readonly traffic: string[];
+  /** The metric and matchers of a denial. */
+  readonly denied: [string, Matcher];
+  readonly alert: string;
+  readonly summary: string;
+}
+
+/** ztunnel at the destination: a denied connection closes with response_flags="DENY" (inbound.rs, inbound_passthrough.rs). */
+const ZTUNNEL: Layer = {
+  reporter: ['reporter', '=', 'destination'],
+  namespaceLabel: 'destination_workload_namespace',
+  nameLabel: 'destination_workload',
+  nameOf: istioWorkloadName,
+  traffic: [TCP_OPENED],
+  denied: ['istio_tcp_connections_closed_total', ['response_flags', '=', 'DENY']],
+  alert: 'MeshPerimeterConnectionsDenied',
+  summary: 'ztunnel denied connections',
+};
+/** The waypoint: RBAC answers 403; the route's cluster names the Service (destination_service_name/namespace). */
+const WAYPOINT: Layer = {
+  reporter: ['reporter', '=', 'waypoint'],
+  namespaceLabel: 'destination_service_namespace',
+  nameLabel: 'destination_service_name',
+  nameOf: serviceName,
+  traffic: [REQUESTS, TCP_OPENED],
+  denied: [REQUESTS, ['response_code', '=', '403']],
+  alert: 'MeshPerimeterRequestsDenied',
+  summary: 'the waypoint denied requests',
+};
+/** The destination's own sidecar: RBAC answers 403, and the sidecar reports its own workload. */
+const SIDECAR: Layer = {
+  ...WAYPOINT,
+  reporter: ['reporter', '=', 'destination'],
+  namespaceLabel: ZTUNNEL.namespaceLabel,
+  nameLabel: ZTUNNEL.nameLabel,
+  nameOf: istioWorkloadName,
+  summary: 'the sidecar denied requests',
+};
+
+/** Matchers naming destinations of one namespace on a layer; a whole-namespace destination names none. */
+function destinations(layer: Layer, namespace: string, ws: WorkloadNode[]): Matcher[] {
+  const names = [...new Set(ws.map(layer.nameOf))];
+  const byName: Matcher[] = ws.some((w) => !w.labels) ? [] : names.length === 1 ? [[layer.nameLabel, '=', names[0]]] : [[layer.nameLabel, '=~', oneOf(names)]];
+  return [[layer.namespaceLabel, '=', namespace], ...byName];
+}
 
 /** `(sum(increase(a[w])) or vector(0)) + ...`: a sum that is 0, not empty, when no series exists. */
 function total(selectors: string[], window: string): string {
@@ -169,52 +224,40 @@ export function ruleGroups(graph: IntentGraph, trustDomain: string, s: Monitorin
 /**
  * One rule per namespace and layer, whose series are the protected destinations (a regex over their names):
  * the rule count grows with namespaces, not with workloads, and each destination still alerts on its own.
+ * Ambient destinations are watched at ztunnel (which also denies callers skipping the waypoint) and, behind a
+ * waypoint, at the waypoint; sidecar destinations at their sidecar.
  */
 function denialRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
-  const byNamespace = new Map<string, { ztunnel: WorkloadNode[]; waypoint: WorkloadNode[] }>();
+  const byNamespace = new Map<string, Map<Layer, WorkloadNode[]>>();
   const seen = new Set<string>();
-  for (const i of graph.intents) {
-    const d = i.destination;
+  for (const { destination: d } of graph.intents) {
     if (seen.has(d.key)) continue;
     seen.add(d.key);
-    const entry = byNamespace.get(d.namespace) ?? { ztunnel: [], waypoint: [] };
-    byNamespace.set(d.namespace, entry);
-    entry.ztunnel.push(d);
-    if (graph.waypointOf(d.key)) entry.waypoint.push(d);
+    const layers = byNamespace.get(d.namespace) ?? new Map<Layer, WorkloadNode[]>();
+    byNamespace.set(d.namespace, layers);
+    const at = graph.isSidecar(d.namespace) ? [SIDECAR] : graph.waypointOf(d.key) ? [ZTUNNEL, WAYPOINT] : [ZTUNNEL];
+    for (const layer of at) layers.set(layer, [...layers.get(layer) ?? [], d]);
   }
-  const rules: PrometheusRuleSpecGroupsRules[] = [];
-  for (const [ns, { ztunnel, waypoint }] of byNamespace) {
-    // ztunnel counts a connection it denies by policy as closed with response_flags="DENY" (inbound.rs, inbound_passthrough.rs)
-    const workloads: [string, '=~', string][] = ztunnel.some((w) => !w.labels) ? [] : [['destination_workload', '=~', oneOf(ztunnel.map(istioWorkloadName))]];
-    const zt = selector('istio_tcp_connections_closed_total', [ZTUNNEL_DESTINATION, ['response_flags', '=', 'DENY'], ['destination_workload_namespace', '=', ns], ...workloads]);
-    rules.push(alert('MeshPerimeterConnectionsDenied',
-      `sum by (destination_workload_namespace, destination_workload) (increase(${zt}[${s.window}])) > ${s.deniedThreshold}`, s, 'warning', { namespace: ns },
-      'ztunnel denied connections to {{ $labels.destination_workload_namespace }}/{{ $labels.destination_workload }}',
-      `{{ $value | humanize }} connections denied by policy in ${s.window} (threshold ${s.deniedThreshold}): a caller not declared, or one bypassing the waypoint.`));
-    if (waypoint.length === 0) continue;
-    // the waypoint's RBAC filter answers 403; the route's cluster gives destination_service_name/namespace
-    const wp = selector('istio_requests_total', [WAYPOINT, ['response_code', '=', '403'], ['destination_service_namespace', '=', ns],
-      ['destination_service_name', '=~', oneOf(waypoint.map(serviceName))]]);
-    rules.push(alert('MeshPerimeterRequestsDenied',
-      `sum by (destination_service_namespace, destination_service_name) (increase(${wp}[${s.window}])) > ${s.deniedThreshold}`, s, 'warning', { namespace: ns },
-      'the waypoint denied requests to {{ $labels.destination_service_namespace }}/{{ $labels.destination_service_name }}',
-      `{{ $value | humanize }} requests answered 403 at the waypoint in ${s.window} (threshold ${s.deniedThreshold}): a caller, method or path not declared.`));
-  }
-  return rules;
+  return [...byNamespace].flatMap(([ns, layers]) => [...layers].map(([layer, ws]) => {
+    const [metric, denied] = layer.denied;
+    const by = `${layer.namespaceLabel}, ${layer.nameLabel}`;
+    const sel = selector(metric, [layer.reporter, denied, ...destinations(layer, ns, ws)]);
+    const what = layer === ZTUNNEL ? 'connections denied by policy' : 'requests answered 403';
+    return alert(layer.alert, `sum by (${by}) (increase(${sel}[${s.window}])) > ${s.deniedThreshold}`, s, 'warning', { namespace: ns },
+      `${layer.summary} to {{ $labels.${layer.namespaceLabel} }}/{{ $labels.${layer.nameLabel} }}`,
+      `{{ $value | humanize }} ${what} in ${s.window} (threshold ${s.deniedThreshold}): a caller, or a request, that no rule declares.`);
+  }));
 }
 
 /** Plaintext (not mutual_tls) connections into the STRICT namespaces, except from the declared out-of-mesh callers. */
 function plaintextRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
   const strict = graph.namespaces.filter((n) => !n.permissive).map((n) => n.name);
   if (strict.length === 0) return [];
-  const base: [string, '=' | '!=' | '=~', string][] = [ZTUNNEL_DESTINATION, ['connection_security_policy', '!=', 'mutual_tls']];
-  const all = selector('istio_tcp_connections_opened_total', [...base, ['destination_workload_namespace', '=~', oneOf(strict)]]);
+  const base: Matcher[] = [ZTUNNEL.reporter, ['connection_security_policy', '!=', 'mutual_tls']];
+  const all = selector(TCP_OPENED, [...base, ['destination_workload_namespace', '=~', oneOf(strict)]]);
   const declared = graph.intents.filter((i) => i.action === 'ALLOW' && strict.includes(i.destination.namespace)).flatMap((i) =>
-    i.sources.filter((src) => src.kind === 'outOfMesh').map((src) => {
-      const d = i.destination;
-      const workload: [string, '=', string][] = d.labels ? [['destination_workload', '=', istioWorkloadName(d)]] : [];
-      return selector('istio_tcp_connections_opened_total', [...base, ['destination_workload_namespace', '=', d.namespace], ...workload, ...sourceMatchers(src, '')]);
-    }));
+    i.sources.filter((src) => src.kind === 'outOfMesh').map((src) =>
+      selector(TCP_OPENED, [...base, ...destinations(ZTUNNEL, i.destination.namespace, [i.destination]), ...sourceMatchers(src, '')])));
   const inner = [all, ...new Set(declared)].map((x) => `increase(${x}[${s.window}])`).join(' unless ');
   return [alert('MeshPerimeterPlaintextTraffic',
     `sum by (destination_workload_namespace, destination_workload, source_workload_namespace, source_workload) (${inner}) > 0`, s, 'warning', {},
@@ -234,11 +277,11 @@ function egressRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleS
   }
   return [...byWaypoint.values()].map(({ namespace, name, hosts }) => {
     // the egress ServiceEntries live in the waypoint's namespace; in-cluster Services there are not egress
-    const matchers: [string, '=' | '!~', string][] = [WAYPOINT, ['destination_service_namespace', '=', namespace],
+    const matchers: Matcher[] = [WAYPOINT.reporter, ['destination_service_namespace', '=', namespace],
       ['destination_service', '!~', `${oneOf(hosts)}|[^.]+\\.${oneOf([namespace])}\\.svc\\..+`]];
     const by = 'destination_service, source_workload_namespace, source_workload';
     const sum = (metric: string) => `sum by (${by}) (increase(${selector(metric, matchers)}[${s.window}]))`;
-    return alert('MeshPerimeterUndeclaredEgress', `(${sum('istio_tcp_connections_opened_total')} or ${sum('istio_requests_total')}) > 0`, s, 'warning',
+    return alert('MeshPerimeterUndeclaredEgress', `(${sum(TCP_OPENED)} or ${sum(REQUESTS)}) > 0`, s, 'warning',
       { namespace, waypoint: name },
       `traffic through the egress waypoint ${namespace}/${name} to the undeclared host {{ $labels.destination_service }}`,
       '{{ $labels.source_workload_namespace }}/{{ $labels.source_workload }} reached {{ $labels.destination_service }}, which no egress rule through this waypoint declares.');
@@ -253,13 +296,10 @@ function deadRules(graph: IntentGraph, trustDomain: string, s: MonitoringSetting
     const d = i.destination;
     const waypoint = graph.waypointOf(d.key);
     for (const src of i.sources) {
-      const from = sourceMatchers(src, trustDomain);
       // behind a waypoint, ztunnel sees the waypoint as the caller: the waypoint reports the caller's identity
-      const selectors = waypoint && src.kind !== 'outOfMesh'
-        ? ['istio_requests_total', 'istio_tcp_connections_opened_total'].map((m) => selector(m, [WAYPOINT,
-          ['destination_service_namespace', '=', d.namespace], ['destination_service_name', '=', serviceName(d)], ...from]))
-        : [selector('istio_tcp_connections_opened_total', [ZTUNNEL_DESTINATION, ['destination_workload_namespace', '=', d.namespace],
-          ...(d.labels ? [['destination_workload', '=', istioWorkloadName(d)] as [string, '=', string]] : []), ...from])];
+      const layer = graph.isSidecar(d.namespace) ? SIDECAR : waypoint && src.kind !== 'outOfMesh' ? WAYPOINT : ZTUNNEL;
+      const matchers = [layer.reporter, ...destinations(layer, d.namespace, [d]), ...sourceMatchers(src, trustDomain)];
+      const selectors = layer.traffic.map((m) => selector(m, matchers));
       const key = selectors.join();
       if (rules.has(key)) continue;
       rules.set(key, alert('MeshPerimeterDeadRule', `${total(selectors, s.deadRulePeriod)} == 0`, s, 'info',
