@@ -8,8 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Testing } from 'cdk8s';
 import { expect, it } from 'vitest';
 import YAML from 'yaml';
+import { ExternalHost } from '../../src';
+import { fixture } from '../support/fixture';
 import { exampleSets, ManifestSet, samplePerimeters, tempDir } from './support/corpus';
 import { describeWithTools, toolPath, toolVersion } from './support/tools';
 
@@ -116,24 +119,56 @@ const FINTECH_TESTS = [
   },
 ];
 
+/** A shop whose api may reach api.stripe.com through the shop's egress waypoint. */
+function egressSet(): ManifestSet {
+  const fx = fixture({ perimeter: { observability: {} }, backstop: true });
+  fx.ns().egress('egress').allow({ from: [fx.workload('api', [8080]).identity], hosts: [ExternalHost.tls('api.stripe.com')] });
+  return { name: 'egress', manifests: Testing.synth(fx.chart) };
+}
+
+const egressSeries = (host: string) => series('istio_tcp_connections_opened_total',
+  `reporter="waypoint",destination_service_namespace="shop",destination_service="${host}",source_workload_namespace="shop",source_workload="api"`, '0+1x30');
+
+const EGRESS_TESTS = [{
+  name: 'egress through the waypoint alerts for an undeclared host only (declared hosts and the namespace\'s own Services stay quiet)',
+  interval: '1m',
+  input_series: [egressSeries('api.stripe.com'), egressSeries('web.shop.svc.cluster.local'), egressSeries('exfil.example.net')],
+  alert_rule_test: [{
+    eval_time: '20m',
+    alertname: 'MeshPerimeterUndeclaredEgress',
+    exp_alerts: [{
+      exp_labels: {
+        severity: 'warning',
+        namespace: 'shop',
+        waypoint: 'shop-egress-gateway',
+        destination_service: 'exfil.example.net',
+        source_workload_namespace: 'shop',
+        source_workload: 'api',
+      },
+    }],
+  }],
+}];
+
 describeWithTools('promtool accepts and evaluates the perimeter alerts', ['promtool'], () => {
   it(`check rules: every PrometheusRule of the examples and of ${SAMPLE} random perimeters (${toolVersion('promtool')})`, () => {
-    const sets = [...exampleSets(), ...samplePerimeters(SAMPLE, { perimeter: { observability: {} } })];
+    const sets = [...exampleSets(), egressSet(), ...samplePerimeters(SAMPLE, { perimeter: { observability: {} } })];
     const files = ruleFiles(tempDir('promtool-check'), sets);
-    expect(files.length).toBe(SAMPLE + 1);
+    expect(files.length).toBe(SAMPLE + 2);
     const { status, output } = promtool(['check', 'rules', ...files]);
     expect(output).not.toMatch(/FAILED|duplicate/i);
     expect(status, output).toBe(0);
     expect(output.match(/SUCCESS: \d+ rules found/g)).toHaveLength(files.length);
   }, 300_000);
 
-  it('test rules: the fintech alerts fire on synthetic series exactly when they should', () => {
-    const dir = tempDir('promtool-test');
-    const [rules] = ruleFiles(dir, exampleSets().filter((s) => s.name === 'example-fintech'), true);
-    const unit = join(dir, 'fintech.test.yaml');
-    writeFileSync(unit, YAML.stringify({ rule_files: [rules], evaluation_interval: '1m', tests: FINTECH_TESTS }));
-    const { status, output } = promtool(['test', 'rules', unit]);
-    expect(status, output).toBe(0);
-    expect(output).toContain('SUCCESS');
-  });
+  for (const [name, set, tests] of [['fintech', () => exampleSets().find((x) => x.name === 'example-fintech')!, FINTECH_TESTS], ['egress', egressSet, EGRESS_TESTS]] as const) {
+    it(`test rules: the ${name} alerts fire on synthetic series exactly when they should`, () => {
+      const dir = tempDir(`promtool-test-${name}`);
+      const [rules] = ruleFiles(dir, [set()], true);
+      const unit = join(dir, `${name}.test.yaml`);
+      writeFileSync(unit, YAML.stringify({ rule_files: [rules], evaluation_interval: '1m', tests }));
+      const { status, output } = promtool(['test', 'rules', unit]);
+      expect(status, output).toBe(0);
+      expect(output).toContain('SUCCESS');
+    });
+  }
 });
