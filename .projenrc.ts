@@ -76,6 +76,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/istio@3.0.1',
     '@kubernetes-models/gateway-api@2.0.0',
     '@kubernetes-models/cilium@4.0.0',
+    '@kubernetes-models/prometheus-operator@6.0.0',
     'fast-check@^4.10.0',
     '@stryker-mutator/core@9.6.1',
     '@stryker-mutator/vitest-runner@9.6.1',
