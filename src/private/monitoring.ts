@@ -95,10 +95,11 @@ function promDuration(scope: Construct, what: string, d: Duration): string {
   if (!Number.isInteger(seconds) || seconds < 1) {
     throw invalidValue(scope, `observability ${what}`, `${d.toMilliseconds()}ms`, 'a whole number of seconds, at least 1', `pass e.g. ${what}: Duration.minutes(5)`);
   }
+  const units: [string, number][] = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
   let rest = seconds;
-  return [['d', 86400], ['h', 3600], ['m', 60], ['s', 1] as const].map(([unit, size]) => {
-    const n = Math.floor(rest / (size as number));
-    rest -= n * (size as number);
+  return units.map(([unit, size]) => {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
     return n > 0 ? `${n}${unit}` : '';
   }).join('');
 }
