@@ -76,6 +76,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/istio@3.0.1',
     '@kubernetes-models/gateway-api@2.0.0',
     '@kubernetes-models/cilium@4.0.0',
+    '@kubernetes-models/prometheus-operator@6.0.0',
     'fast-check@^4.10.0',
     '@stryker-mutator/core@9.6.1',
     '@stryker-mutator/vitest-runner@9.6.1',
@@ -155,13 +156,14 @@ project.gitignore.exclude('examples/*/dist/', 'test-reports/', '.tmp/', 'test/.g
 // The tools are built once per machine into ~/.cache/cdk8s-mesh-perimeter/tools/ and linked into .tools/bin/;
 // test/upstream/ runs them (skipped by plain `npm test` without the tools, never under CI).
 project.addTask('upstream:tools', {
-  description: 'Build istioctl, kube-apiserver, etcd and np-guard netpolicy from the Go module proxy (cached per version)',
+  description: 'Build istioctl, kube-apiserver, etcd, np-guard netpolicy and promtool from the Go module proxy (cached per version)',
   exec: 'bash scripts/upstream/build-tools.sh',
 });
 const UPSTREAM_CHECKS: Record<string, [string, string]> = {
   'conformance:istioctl': ['istioctl validate and analyze (offline, and live against kube-apiserver) on every example and samples of random perimeters', 'istioctl'],
   'conformance:apiserver': ['kube-apiserver server-side dry-run of every synthesized object, and the JS CEL validator against it', 'kube-apiserver'],
   'conformance:np-guard': ["np-guard netpolicy's connectivity against the verifier's kernel layer", 'np-guard'],
+  'conformance:promtool': ['promtool check rules on every PrometheusRule, and promtool test rules proving the fintech alerts fire', 'promtool'],
 };
 const conformance = project.addTask('conformance', {
   description: 'Build the upstream tools, synthesize the examples, and run every upstream check',

@@ -30,6 +30,16 @@ export const IMPORTS = [
     kinds: { ServiceEntry: 'v1', DestinationRule: 'v1' },
   },
   {
+    module: 'telemetry.istio.io',
+    file: 'istio/crd-all.gen.yaml',
+    kinds: { Telemetry: 'v1' },
+  },
+  {
+    module: 'monitoring.coreos.com',
+    file: 'prometheus-operator',
+    kinds: { PrometheusRule: 'v1' },
+  },
+  {
     module: 'gateway.networking.k8s.io',
     file: 'gateway-api/standard',
     kinds: { Gateway: 'v1', HTTPRoute: 'v1' },

@@ -2,15 +2,19 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DnsSelector } from './dns-selector';
 import { Enforcement } from './enforcement';
+import { PrometheusRule } from './imports/monitoring.coreos.com';
 import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode } from './imports/security.istio.io';
+import { Telemetry } from './imports/telemetry.istio.io';
 import { IstioVersion } from './istio-version';
 import { KernelFlavor } from './kernel-flavor';
 import { audits, enforcementSummary, printSummary } from './private/audit';
+import { ObservabilityProps } from './observability-props';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
 import { INTENTS_LIMIT, intentsDocument, intentsPayload } from './private/intents-document';
 import { GATEWAY_API_GROUP, WAYPOINT_GATEWAY_CLASS } from './private/istio';
 import { perimeterLabels } from './private/metadata';
+import { PerimeterMonitoring } from './private/monitoring';
 import { allowNothing, checkZtunnelDryRun } from './private/policies';
 import {
   DEFAULT_ISTIO_VERSION, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, MeshSettings, registerPerimeter,
@@ -82,6 +86,13 @@ export interface MeshPerimeterProps {
    * @default true
    */
   readonly verifyOnSynth?: boolean;
+  /**
+   * Emit monitoring derived from the intents: access logging in the managed namespaces (Istio `Telemetry`) and a
+   * `PrometheusRule` alerting on denials, plaintext into STRICT namespaces, undeclared egress and dead rules.
+   * See docs/monitoring.md.
+   * @default - no monitoring objects
+   */
+  readonly observability?: ObservabilityProps;
 }
 
 /**
@@ -124,6 +135,7 @@ export class MeshPerimeter extends Construct {
   private readonly graph = new IntentGraph();
   private readonly settings: MeshSettings;
   private readonly meshWideStrictMtls: boolean;
+  private readonly monitoring?: PerimeterMonitoring;
 
   constructor(scope: Construct, id: string, props: MeshPerimeterProps = {}) {
     super(scope, id);
@@ -209,6 +221,7 @@ export class MeshPerimeter extends Construct {
         return [];
       },
     });
+    if (props.observability) this.monitoring = new PerimeterMonitoring(this, 'Monitoring', settings, props.observability);
     this.meshWideStrictMtls = props.meshWideStrictMtls ?? false;
     if (this.meshWideStrictMtls) {
       this.meshPeerAuthentication = new PeerAuthentication(this, 'MeshPeerAuthentication', {
@@ -224,6 +237,16 @@ export class MeshPerimeter extends Construct {
    */
   public get enforcementSummary(): string[] {
     return enforcementSummary(this.settings, { meshWideStrictMtls: this.meshWideStrictMtls });
+  }
+
+  /** The perimeter's alerts, when `observability` is set with alerts on. */
+  public get alertRules(): PrometheusRule | undefined {
+    return this.monitoring?.alertRules;
+  }
+
+  /** The access-logging Telemetry objects (one per managed namespace, and per other namespace with an egress waypoint), when `observability` is set. */
+  public get accessLogging(): Telemetry[] {
+    return this.monitoring?.accessLogging ?? [];
   }
 
   /** Names of the namespaces this perimeter manages, in declaration order. */

@@ -96,6 +96,11 @@ describe('examples', () => {
     expect(kernel.allows({ namespace: 'fintech-core', labels: { app: 'order-service' } }, processor, 9090)).toBe(false);
     expect(kernel.allows({ namespace: 'fintech-core', labels: { app: 'order-service' } }, { namespace: 'fintech-core', labels: { 'gateway.networking.k8s.io/gateway-name': 'payment-waypoint' } }, 15008)).toBe(true);
     expect(ofKind(out, 'NetworkPolicy').map((p) => p.metadata.name)).toContain('payment-waypoint-backstop');
+    // monitoring from the same rules (validated against the CRDs by synth above): access logs, and alerts for Prometheus
+    expect(only(out, 'Telemetry', 'mesh-perimeter-access-logs', 'fintech-core').spec).toEqual({ accessLogging: [{ providers: [{ name: 'envoy' }] }] });
+    const alerts = only(out, 'PrometheusRule', 'mesh-perimeter', 'monitoring');
+    expect(alerts.metadata.labels.release).toBe('prometheus');
+    expect(alerts.spec.groups.map((g: any) => g.name)).toEqual(['mesh-perimeter-denials', 'mesh-perimeter-plaintext', 'mesh-perimeter-dead-rules']);
   });
 
   it('ebpf-lab: Cilium backstop, direct egress to api.github.com pinned by SNI, the probe allowance', () => {

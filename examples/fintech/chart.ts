@@ -6,6 +6,8 @@
 // Prometheus (namespace `monitoring`, not in the mesh) scrapes the metrics port 9090 in plaintext: that port
 // alone accepts plaintext, and only from the Prometheus pods. Everything else — other paths, other methods,
 // other callers, pod-IP calls that skip the waypoint — is denied, by the mesh and by NetworkPolicy.
+// Monitoring comes from the same rules: access logs at the waypoint, and alerts on denials, plaintext and dead rules
+// for that Prometheus (kube-prometheus-stack picks rules labelled `release: prometheus`).
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Identity, IstioVersion, KernelBackstop, MeshNamespace, MeshPerimeter, Workload } from '../../src';
@@ -14,7 +16,10 @@ import { microservice } from '../lib/microservice';
 export class Fintech extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const perimeter = new MeshPerimeter(this, 'perimeter', { istioVersion: IstioVersion.V1_28 });
+    const perimeter = new MeshPerimeter(this, 'perimeter', {
+      istioVersion: IstioVersion.V1_28,
+      observability: { prometheusRuleLabels: { release: 'prometheus' }, namespace: 'monitoring' },
+    });
     const core = new MeshNamespace(perimeter, 'fintech-core', { waypoint: { name: 'payment-waypoint' } });
 
     const processor = microservice(this, {

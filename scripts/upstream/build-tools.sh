@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the upstream judges of our manifests from the Go module proxy, once per machine:
 #   istioctl (istio.io/istio), kube-apiserver (k8s.io/kubernetes), etcd (go.etcd.io/etcd/server/v3),
-#   netpolicy (github.com/np-guard/netpol-analyzer).
+#   netpolicy (github.com/np-guard/netpol-analyzer), promtool (github.com/prometheus/prometheus).
 # Each tool is built from its wrapper module in scripts/upstream/<tool>/ (go.mod + go.sum pin every
 # module) into ${XDG_CACHE_HOME:-~/.cache}/cdk8s-mesh-perimeter/tools/<tool>-<version>-<hash of go.mod+go.sum>/,
 # outside the clone, so CI and later runs reuse it; the Go build and module caches stay at Go's defaults.
@@ -40,6 +40,7 @@ started=$(date +%s)
 build netpolicy github.com/np-guard/netpol-analyzer github.com/np-guard/netpol-analyzer/cmd/netpolicy
 build etcd go.etcd.io/etcd/server/v3 .
 build istioctl istio.io/istio istio.io/istio/istioctl/cmd/istioctl
+build promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool
 # kube-apiserver reports the release it was built from (what `make` would stamp from git)
 build kube-apiserver k8s.io/kubernetes k8s.io/kubernetes/cmd/kube-apiserver \
   "-X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"

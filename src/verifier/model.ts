@@ -120,6 +120,8 @@ const IGNORED: Record<string, readonly string[]> = {
   'discovery.k8s.io': ['EndpointSlice'],
   'gateway.networking.k8s.io': ['HTTPRoute', 'GRPCRoute', 'ReferenceGrant', 'GatewayClass'],
   'telemetry.istio.io': ['Telemetry'],
+  // prometheus-operator's alerting rules (the perimeter's own observability): no reachability
+  'monitoring.coreos.com': ['PrometheusRule'],
   'networking.istio.io': ['DestinationRule'],
   'security.istio.io': ['RequestAuthentication'],
   // OpenShift routes and accounts, and kustomize's own files: no pod-to-pod reachability

@@ -20,6 +20,8 @@ import { ServiceEntry as KmServiceEntry } from '@kubernetes-models/istio/network
 import { AuthorizationPolicy as KmAuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy';
 import { PeerAuthentication as KmPeerAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
 import { RequestAuthentication as KmRequestAuthentication } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
+import { Telemetry as KmTelemetry } from '@kubernetes-models/istio/telemetry.istio.io/v1/Telemetry';
+import { PrometheusRule as KmPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { Environment } from '@marcbachmann/cel-js';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -52,14 +54,16 @@ const CRD_FALLBACK_MODELS: Record<string, ModelClass> = {
   'security.istio.io/v1/RequestAuthentication': KmRequestAuthentication,
   'networking.istio.io/v1/ServiceEntry': KmServiceEntry,
   'networking.istio.io/v1/DestinationRule': KmDestinationRule,
+  'telemetry.istio.io/v1/Telemetry': KmTelemetry,
+  'monitoring.coreos.com/v1/PrometheusRule': KmPrometheusRule,
   'gateway.networking.k8s.io/v1/Gateway': KmGateway,
   'gateway.networking.k8s.io/v1/HTTPRoute': KmHTTPRoute,
   'cilium.io/v2/CiliumNetworkPolicy': KmCNP,
   'cilium.io/v2/CiliumClusterwideNetworkPolicy': KmCCNP,
 };
 
-/** The CRD files read, relative to the CRD directory (Istio 1.30.3, Gateway API v1.6.1 standard, Cilium). */
-export const CRD_FILES = ['istio/crd-all.gen.yaml', 'gateway-api/standard', 'cilium'];
+/** The CRD files read, relative to the CRD directory (Istio 1.30.3 with Telemetry, Gateway API v1.6.1 standard, Cilium, prometheus-operator's PrometheusRule). */
+export const CRD_FILES = ['istio/crd-all.gen.yaml', 'gateway-api/standard', 'cilium', 'prometheus-operator'];
 
 interface CrdVersion {
   readonly schema: Json;

@@ -6,7 +6,7 @@ import { Chart, Testing } from 'cdk8s';
 import fc from 'fast-check';
 import { deployApp } from './workloads';
 import {
-  DataplaneMode, EgressMode, ExternalHost, Identity, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter, Workload,
+  DataplaneMode, EgressMode, ExternalHost, Identity, KernelBackstop, KernelFlavor, MeshNamespace, MeshPerimeter, MeshPerimeterProps, Workload,
 } from '../../src';
 
 export interface NamespaceSpec {
@@ -43,10 +43,10 @@ export const perimeterSpec: fc.Arbitrary<PerimeterSpec> = fc.record({
   scrape: fc.array(fc.nat(), { maxLength: 2 }),
 });
 
-/** Builds a random but valid perimeter: every declaration is one the library accepts. */
-export function buildPerimeter(spec: PerimeterSpec): Chart {
+/** Builds a random but valid perimeter: every declaration is one the library accepts; `props` add to the perimeter's. */
+export function buildPerimeter(spec: PerimeterSpec, props: MeshPerimeterProps = {}): Chart {
   const chart = new Chart(Testing.app(), 'prop');
-  const perimeter = new MeshPerimeter(chart, 'mesh', { kernel: spec.cilium ? KernelFlavor.CILIUM : KernelFlavor.NETWORK_POLICY });
+  const perimeter = new MeshPerimeter(chart, 'mesh', { kernel: spec.cilium ? KernelFlavor.CILIUM : KernelFlavor.NETWORK_POLICY, ...props });
   new KernelBackstop(perimeter, 'backstop');
   const apps: { ns: MeshNamespace; sidecar: boolean; workload: Workload; name: string }[] = [];
   spec.namespaces.forEach((n, i) => {

@@ -5,6 +5,7 @@
 import { Testing } from 'cdk8s';
 import fc from 'fast-check';
 import { buildPerimeter, perimeterSpec } from './perimeter-arbitrary';
+import { MeshPerimeterProps } from '../../src';
 
 export interface ManifestSet {
   /** A file-name-safe name, e.g. `sample-007` or `hybrid-production`. */
@@ -17,6 +18,8 @@ export interface SampleOptions {
   readonly seed?: number;
   /** Only perimeters whose kernel backstop is Kubernetes NetworkPolicy (np-guard reads no Cilium policy). */
   readonly networkPolicyOnly?: boolean;
+  /** Props every sampled MeshPerimeter gets besides its spec's (e.g. `observability`). @default {} */
+  readonly perimeter?: MeshPerimeterProps;
 }
 
 /** `count` random perimeters, synthesized, named `<prefix>-000`, `<prefix>-001`, … */
@@ -25,6 +28,6 @@ export function samplePerimeters(count: number, options: SampleOptions = {}): Ma
   const prefix = options.networkPolicyOnly ? 'netpol-sample' : 'sample';
   return fc.sample(specs, { seed: options.seed ?? 12, numRuns: count }).map((spec, i) => ({
     name: `${prefix}-${String(i).padStart(3, '0')}`,
-    manifests: Testing.synth(buildPerimeter(spec)),
+    manifests: Testing.synth(buildPerimeter(spec, options.perimeter)),
   }));
 }

@@ -13,6 +13,10 @@ func NewFintech(scope constructs.Construct, id string) cdk8s.Chart {
 	chart := cdk8s.NewChart(scope, jsii.String(id), nil)
 	perimeter := cdk8smeshperimeter.NewMeshPerimeter(chart, jsii.String("perimeter"), &cdk8smeshperimeter.MeshPerimeterProps{
 		IstioVersion: cdk8smeshperimeter.IstioVersion_V1_28(),
+		Observability: &cdk8smeshperimeter.ObservabilityProps{
+			PrometheusRuleLabels: &map[string]*string{"release": jsii.String("prometheus")},
+			Namespace:            jsii.String("monitoring"),
+		},
 	})
 	core := cdk8smeshperimeter.NewMeshNamespace(perimeter, jsii.String("fintech-core"), &cdk8smeshperimeter.MeshNamespaceProps{
 		Waypoint: &cdk8smeshperimeter.NamespaceWaypointOptions{Name: jsii.String("payment-waypoint")},

@@ -2,7 +2,7 @@
 # a DENY that outranks them, and Prometheus scraping port 9090 from outside the mesh.
 from cdk8s import Chart
 from cdk8s_mesh_perimeter import (
-    HeaderCondition, Identity, IstioVersion, KernelBackstop, MeshNamespace, MeshPerimeter, Workload,
+    HeaderCondition, Identity, IstioVersion, KernelBackstop, MeshNamespace, MeshPerimeter, ObservabilityProps, Workload,
 )
 from constructs import Construct
 
@@ -12,7 +12,10 @@ from microservice import microservice
 class Fintech(Chart):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        perimeter = MeshPerimeter(self, "perimeter", istio_version=IstioVersion.V1_28)
+        perimeter = MeshPerimeter(
+            self, "perimeter", istio_version=IstioVersion.V1_28,
+            observability=ObservabilityProps(prometheus_rule_labels={"release": "prometheus"}, namespace="monitoring"),
+        )
         core = MeshNamespace(perimeter, "fintech-core", waypoint={"name": "payment-waypoint"})
 
         processor = microservice(

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'vitest';
 
-export type Tool = 'istioctl' | 'kube-apiserver' | 'etcd' | 'netpolicy';
+export type Tool = 'istioctl' | 'kube-apiserver' | 'etcd' | 'netpolicy' | 'promtool';
 
 const BIN = resolve(__dirname, '../../../.tools/bin');
 

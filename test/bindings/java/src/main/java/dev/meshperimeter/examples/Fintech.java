@@ -13,6 +13,7 @@ import dev.meshperimeter.cdk8s.KernelBackstop;
 import dev.meshperimeter.cdk8s.MeshNamespace;
 import dev.meshperimeter.cdk8s.MeshPerimeter;
 import dev.meshperimeter.cdk8s.NamespaceWaypointOptions;
+import dev.meshperimeter.cdk8s.ObservabilityProps;
 import dev.meshperimeter.cdk8s.SpiffeAllowProps;
 import dev.meshperimeter.cdk8s.SpiffeDenyProps;
 import dev.meshperimeter.cdk8s.Workload;
@@ -22,7 +23,10 @@ import software.constructs.Construct;
 public class Fintech extends Chart {
     public Fintech(Construct scope, String id) {
         super(scope, id);
-        MeshPerimeter perimeter = MeshPerimeter.Builder.create(this, "perimeter").istioVersion(IstioVersion.V1_28).build();
+        MeshPerimeter perimeter = MeshPerimeter.Builder.create(this, "perimeter")
+            .istioVersion(IstioVersion.V1_28)
+            .observability(ObservabilityProps.builder().prometheusRuleLabels(Map.of("release", "prometheus")).namespace("monitoring").build())
+            .build();
         MeshNamespace core = MeshNamespace.Builder.create(perimeter, "fintech-core")
             .waypoint(NamespaceWaypointOptions.builder().name("payment-waypoint").build())
             .build();
