@@ -7,8 +7,8 @@ import { AuthorizationPolicy, PeerAuthentication, PeerAuthenticationSpecMtlsMode
 import { Telemetry } from './imports/telemetry.istio.io';
 import { IstioVersion } from './istio-version';
 import { KernelFlavor } from './kernel-flavor';
-import { audits, enforcementSummary, printSummary } from './private/audit';
 import { ObservabilityProps } from './observability-props';
+import { audits, enforcementSummary, printSummary } from './private/audit';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
 import { INTENTS_LIMIT, intentsDocument, intentsPayload } from './private/intents-document';
