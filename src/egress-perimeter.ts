@@ -4,7 +4,7 @@ import { EgressMode } from './egress-mode';
 import { ExternalHost } from './external-host';
 import { Identity } from './identity';
 import { KernelFlavor } from './kernel-flavor';
-import { MeshNamespace } from './mesh-namespace';
+import type { MeshNamespace } from './mesh-namespace';
 import { EgressGateway } from './private/egress-gateway';
 import { conflict, invalidValue } from './private/errors';
 import { SourceIdentity } from './private/intent-graph';

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Identity } from './identity';
 import { declareRule } from './private/rules';
-import { SpiffeRuleProps } from './spiffe-allow';
+import { SpiffeRuleProps } from './spiffe-rule-props';
 
 /** Props for `SpiffeDeny`. */
 export interface SpiffeDenyProps extends SpiffeRuleProps {

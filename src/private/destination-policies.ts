@@ -6,6 +6,7 @@ import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_INGRES
 import { perimeterLabels } from './metadata';
 import { EnforcementPoint, enforcementAnnotations } from './policies';
 import { MeshSettings } from './settings';
+import { isGateway, principalOf, sourceEntries, unique } from './sources';
 import {
   AuthorizationPolicy, AuthorizationPolicySpec, PeerAuthentication, PeerAuthenticationSpec, PeerAuthenticationSpecMtlsMode,
   PeerAuthenticationSpecPortLevelMtlsMode, RequestAuthentication, RequestAuthenticationSpec,
@@ -382,37 +383,8 @@ function sourcesOf(intent: Intent): Record<string, any>[] {
   return sourceEntries(intent.sources, extra);
 }
 
-/**
- * `from` entries for identities. Principals and namespaces go in separate entries (fields within one
- * source are ANDed, entries are ORed); `extra` (exclusions, the JWT requirement) is ANDed into each.
- * Plaintext callers have no identity: docs/semantics.md#plaintext-callers.
- */
-export function sourceEntries(sources: readonly SourceIdentity[], extra: Record<string, string[]> = {}): Record<string, any>[] {
-  const principals = unique(sources.map(principalOf).filter((p): p is string => p !== undefined));
-  const namespaces = unique(sources.filter((s) => s.kind === 'namespace').map((s) => s.namespace!));
-  const entries: Record<string, any>[] = [];
-  if (principals.length > 0) entries.push({ source: { principals, ...extra } });
-  if (namespaces.length > 0) entries.push({ source: { namespaces, ...extra } });
-  // plaintext callers: no principal at all, or a source address range
-  if (sources.some((s) => s.kind === 'outOfMesh' && s.podLabels)) entries.push({ source: { notPrincipals: ['*'] } });
-  const cidrs = unique(sources.flatMap((s) => s.cidrs ?? []));
-  // from those addresses, plaintext only: an address range can hold mesh pods, which must be named to get in
-  if (cidrs.length > 0) entries.push({ source: { ipBlocks: cidrs, notPrincipals: ['*'] } });
-  return entries;
-}
-
 function isOutOfMesh(intent: Intent): boolean {
   return intent.sources.some((s) => s.kind === 'outOfMesh');
-}
-
-/** Gateway pods (ingress or waypoint) run their own proxy and are not captured by ztunnel. */
-export function isGateway(w: WorkloadNode): boolean {
-  return w.labels?.[GATEWAY_NAME_LABEL] !== undefined;
-}
-
-function principalOf(s: SourceIdentity): string | undefined {
-  if (s.kind === 'any') return '*';
-  return s.kind === 'serviceAccount' ? s.principal : undefined;
 }
 
 /** Rules that differ only in their sources become one rule with both sources. */
@@ -444,9 +416,3 @@ function mergeSources(from: Record<string, any>[]): Record<string, any>[] {
   }
   return [...merged.values()];
 }
-
-function unique<T extends string | number>(values: T[]): T[] {
-  const out = [...new Set(values)];
-  return typeof out[0] === 'number' ? (out as number[]).sort((a, b) => a - b) as T[] : out;
-}
-

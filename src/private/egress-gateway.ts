@@ -5,13 +5,13 @@ import {
 } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpec } from '../imports/security.istio.io';
 import { Waypoint } from '../waypoint';
-import { sourceEntries } from './destination-policies';
 import { conflict } from './errors';
 import { EgressHostSpec, EgressIntent, IntentGraph } from './intent-graph';
 import { LABEL_USE_WAYPOINT } from './istio';
 import { perimeterLabels } from './metadata';
 import { EnforcementPoint, enforcementAnnotations } from './policies';
 import { MeshSettings } from './settings';
+import { sourceEntries } from './sources';
 
 const registries = new WeakMap<IntentGraph, Map<string, EgressGateway>>();
 

@@ -1,7 +1,7 @@
-import { isGateway } from './destination-policies';
 import { EgressIntent, Intent, IntentGraph, SourceIdentity, WaypointRef, WorkloadNode } from './intent-graph';
 import { GATEWAY_NAME_LABEL, HBONE_PORT, LABEL_DATAPLANE_MODE, LABEL_INJECTION } from './istio';
 import { MeshSettings } from './settings';
+import { isGateway } from './sources';
 
 /** Where kernel traffic comes from or goes to. */
 export type Peer =

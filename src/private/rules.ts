@@ -2,7 +2,7 @@ import { Construct, IConstruct } from 'constructs';
 import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
 import { JwtIssuer } from '../request-conditions';
-import type { SpiffeRuleProps } from '../spiffe-allow';
+import { SpiffeRuleProps } from '../spiffe-rule-props';
 import { DestinationPolicies } from './destination-policies';
 import { conflict, invalidValue } from './errors';
 import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
