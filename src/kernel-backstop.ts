@@ -21,12 +21,12 @@ export interface KernelBackstopProps {
    * The namespaces to cover.
    * @default - every MeshNamespace of the perimeter, including those declared after the backstop
    */
-  readonly namespaces?: MeshNamespace[];
+  readonly meshNamespaces?: MeshNamespace[];
   /**
    * The policy language.
-   * @default - the MeshPerimeter's `kernel`
+   * @default - the MeshPerimeter's `kernelFlavor`
    */
-  readonly flavor?: KernelFlavor;
+  readonly kernelFlavor?: KernelFlavor;
   /**
    * The cluster's pod and Service CIDRs, which an egress waypoint may not reach as "the world"
    * (NetworkPolicy flavor; Cilium pins external hosts by name instead).
@@ -62,7 +62,7 @@ export class KernelBackstop extends Construct {
   public static readonly AMBIENT_PROBE_CIDRS: string[] = ['169.254.7.127/32', 'fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128'];
 
   /** The policy language. */
-  public readonly flavor: KernelFlavor;
+  public readonly kernelFlavor: KernelFlavor;
   private readonly settings: MeshSettings;
   private readonly covered = new Map<string, Construct>();
   private readonly only?: Set<string>;
@@ -78,17 +78,17 @@ export class KernelBackstop extends Construct {
   constructor(scope: Construct, id: string, props: KernelBackstopProps = {}) {
     super(scope, id);
     this.settings = meshSettings(this);
-    this.flavor = props.flavor ?? this.settings.kernel;
+    this.kernelFlavor = props.kernelFlavor ?? this.settings.kernelFlavor;
     this.clusterCidrs = (props.clusterCidrs ?? ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']).map((c) => checkCidr(this, 'cluster CIDR', c));
     this.istiodLabels = checkSelector(this, 'istiodLabels', props.istiodLabels ?? { app: 'istiod' });
     this.probeCidrs = (props.probeCidrs ?? KernelBackstop.AMBIENT_PROBE_CIDRS).map((c) => checkCidr(this, 'probe CIDR', c));
-    if (props.namespaces) {
-      if (props.namespaces.length === 0) {
-        throw conflict(this, 'a KernelBackstop covers no namespace (namespaces: [])', 'list the MeshNamespaces to cover, or omit namespaces to cover all of them');
+    if (props.meshNamespaces) {
+      if (props.meshNamespaces.length === 0) {
+        throw conflict(this, 'a KernelBackstop covers no namespace (meshNamespaces: [])', 'list the MeshNamespaces to cover, or omit meshNamespaces to cover all of them');
       }
-      this.only = new Set(props.namespaces.map((n) => n.name));
+      this.only = new Set(props.meshNamespaces.map((n) => n.name));
     }
-    if (this.flavor === KernelFlavor.CILIUM) {
+    if (this.kernelFlavor === KernelFlavor.CILIUM) {
       new CiliumClusterwideNetworkPolicy(this, 'AmbientProbes', {
         metadata: { name: 'allow-ambient-hostprobes', labels: perimeterLabels() },
         spec: ciliumProbes(this.probeCidrs),
@@ -103,8 +103,8 @@ export class KernelBackstop extends Construct {
       },
     };
     this.settings.graph.subscribe(listener);
-    if (props.namespaces) {
-      for (const n of props.namespaces) {
+    if (props.meshNamespaces) {
+      for (const n of props.meshNamespaces) {
         if (!this.covered.has(n.name)) {
           throw conflict(this, `namespace "${n.name}" is not managed by this KernelBackstop's perimeter`, 'declare the MeshNamespace in the same MeshPerimeter as the backstop');
         }
@@ -114,13 +114,13 @@ export class KernelBackstop extends Construct {
 
   private coverNamespace(n: NamespaceNode): void {
     if (this.only && !this.only.has(n.name)) return;
-    this.settings.graph.cover(n.name, this.flavor, this);
+    this.settings.graph.cover(n.name, this.kernelFlavor, this);
     const scope = new Construct(this, n.name);
     this.covered.set(n.name, scope);
     const dns: PodTarget = this.settings.dnsSelector;
     // every sidecar fetches its config and certificate from istiod
     const istiod: PodTarget = { namespace: this.settings.rootNamespace, podLabels: this.istiodLabels, port: XDS_PORT };
-    if (this.flavor === KernelFlavor.CILIUM) {
+    if (this.kernelFlavor === KernelFlavor.CILIUM) {
       this.cnp(scope, 'DefaultDeny', 'default-deny', n.name, () => ciliumDefaultDeny());
       this.cnp(scope, 'Dns', 'allow-dns', n.name, () => ciliumDns(dns));
       if (n.sidecar) this.cnp(scope, 'Istiod', 'allow-istiod', n.name, () => ciliumEgressTo(istiod, ['TCP']));
@@ -184,7 +184,7 @@ export class KernelBackstop extends Construct {
     if (!scope || scope.node.tryFindChild(name)) return;
     const objectName = `${name}-backstop`;
     const group = () => this.currentPlan().group(namespace, name) ?? { name, namespace, labels, ingress: [], egress: [], fqdnEgress: false };
-    if (this.flavor === KernelFlavor.CILIUM) {
+    if (this.kernelFlavor === KernelFlavor.CILIUM) {
       this.cnp(scope, name, objectName, namespace, () => ciliumGroup(group(), this.settings.dnsSelector));
     } else {
       this.np(scope, name, objectName, namespace, () => npGroup(group(), this.clusterCidrs));

@@ -79,7 +79,8 @@ export class MeshNamespace extends Construct {
    * (or `istio-injection: enabled` in sidecar mode).
    */
   public static fromNamespaceName(scope: Construct, id: string, name: string, options: MeshNamespaceOptions = {}): MeshNamespace {
-    return adopting({ adopt: 'name' }, () => new MeshNamespace(scope, id, { ...options, name }));
+    const props: AdoptingProps = { ...options, name, [ADOPTION]: { adopt: 'name' } };
+    return new MeshNamespace(scope, id, props);
   }
 
   /**
@@ -88,7 +89,8 @@ export class MeshNamespace extends Construct {
    */
   public static fromNamespace(scope: Construct, id: string, namespace: IConstruct, options: MeshNamespaceOptions = {}): MeshNamespace {
     const object = apiObjectOf(scope, namespace, 'Namespace', 'namespace');
-    return adopting({ adopt: 'object', namespace: object, given: namespace }, () => new MeshNamespace(scope, id, { ...options, name: object.name }));
+    const props: AdoptingProps = { ...options, name: object.name, [ADOPTION]: { adopt: 'object', namespace: object, given: namespace } };
+    return new MeshNamespace(scope, id, props);
   }
 
   /** Name of the namespace. */
@@ -97,8 +99,11 @@ export class MeshNamespace extends Construct {
   public readonly dataplaneMode: DataplaneMode;
   /** Namespace-wide mTLS mode. */
   public readonly mtls: MtlsMode;
-  /** The Namespace object (its `ApiObject`), unless the namespace was adopted by name. */
-  public readonly namespace?: ApiObject;
+  /**
+   * The Namespace object (its `ApiObject`), unless the namespace was adopted by name: created here, or the
+   * adopted one (`fromNamespace`). Add labels or annotations with `namespaceObject.metadata`.
+   */
+  public readonly namespaceObject?: ApiObject;
   /** The namespace PeerAuthentication (`default`). */
   public readonly peerAuthentication: PeerAuthentication;
   /** The namespace-wide ztunnel deny, when `defaultDeny` is on. */
@@ -110,12 +115,12 @@ export class MeshNamespace extends Construct {
   private readonly settings: MeshSettings;
   private readonly adopted: 'name' | 'object' | undefined;
 
-  private readonly namespaceObject?: ApiObject;
+  /** The adopted Namespace object (`fromNamespace`), which the objects of this construct are ordered after. */
+  private readonly adoptedObject?: ApiObject;
 
   constructor(scope: Construct, id: string, props: MeshNamespaceProps = {}) {
     super(scope, id);
-    const adoption = pendingAdoption;
-    pendingAdoption = undefined;
+    const adoption = (props as AdoptingProps)[ADOPTION];
     this.settings = meshSettings(this);
     this.adopted = adoption?.adopt;
     this.name = checkDnsLabel(this, 'namespace name', props.name ?? id);
@@ -144,17 +149,17 @@ export class MeshNamespace extends Construct {
       : { [LABEL_INJECTION]: 'enabled' };
 
     if (adoption?.adopt === 'object') {
-      this.namespace = adoption.namespace!;
+      this.namespaceObject = adoption.namespace!;
       for (const key of Object.keys(RESERVED_NAMESPACE_LABELS)) {
-        if (this.namespace.metadata.getLabel(key) !== undefined) {
+        if (this.namespaceObject.metadata.getLabel(key) !== undefined) {
           throw conflict(this, `the adopted Namespace ${adoption.given!.node.path} already sets label "${key}"`,
             `remove it from the adopted Namespace and use ${RESERVED_NAMESPACE_LABELS[key]} on the MeshNamespace`);
         }
       }
-      for (const [k, v] of Object.entries(meshLabels)) this.namespace.metadata.addLabel(k, v);
-      this.namespaceObject = this.namespace;
+      for (const [k, v] of Object.entries(meshLabels)) this.namespaceObject.metadata.addLabel(k, v);
+      this.adoptedObject = this.namespaceObject;
     } else if (adoption?.adopt !== 'name') {
-      this.namespace = new ApiObject(this, 'Resource', {
+      this.namespaceObject = new ApiObject(this, 'Resource', {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: {
@@ -222,11 +227,11 @@ export class MeshNamespace extends Construct {
         throw conflict(this, `waypoint.useForNamespace would route the Services of "${this.name}" through the waypoint after rules for them were placed at ztunnel`,
           'route the namespace through its waypoint before declaring rules: pass waypoint: { useForNamespace: true } in the MeshNamespace props');
       }
-      if (!this.namespace) {
+      if (!this.namespaceObject) {
         throw conflict(this, `waypoint.useForNamespace needs to label namespace "${this.name}", which was adopted by name and is not part of this app`,
           `label the namespace "${LABEL_USE_WAYPOINT}=${waypoint.name}" where it is created, and drop useForNamespace`);
       }
-      this.namespace.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
+      this.namespaceObject.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
       this.waypointForNamespace = true;
     }
     this._waypoint = waypoint;
@@ -239,9 +244,9 @@ export class MeshNamespace extends Construct {
    * (a Namespace created here comes first already, being the first object of this construct).
    */
   private orderAfterNamespace(construct: Construct): void {
-    if (!this.namespaceObject) return;
+    if (!this.adoptedObject) return;
     for (const child of construct.node.findAll()) {
-      if (child instanceof ApiObject) child.addDependency(this.namespaceObject);
+      if (child instanceof ApiObject) child.addDependency(this.adoptedObject);
     }
   }
 
@@ -264,7 +269,7 @@ export class MeshNamespace extends Construct {
    * The namespace's exit to external hosts: an `EgressPerimeter` below this namespace.
    */
   public egress(id: string, options: EgressPerimeterOptions = {}): EgressPerimeter {
-    return new EgressPerimeter(this, id, { ...options, namespace: this });
+    return new EgressPerimeter(this, id, { ...options, meshNamespace: this });
   }
 
   /** Whether the Namespace object was created elsewhere (adopted by name or from a Namespace object). */
@@ -292,14 +297,13 @@ interface Adoption {
   readonly given?: IConstruct;
 }
 
-/** Set by the static factories for the constructor they call, which takes it at once. */
-let pendingAdoption: Adoption | undefined;
+/**
+ * The static factories pass their adoption to the constructor under a key only this module holds: it is
+ * no prop of the public `MeshNamespaceProps` (nor of any language binding), and no state outlives the call.
+ */
+const ADOPTION = Symbol('MeshNamespace.adoption');
 
-function adopting(adoption: Adoption, create: () => MeshNamespace): MeshNamespace {
-  pendingAdoption = adoption;
-  try {
-    return create();
-  } finally {
-    pendingAdoption = undefined;
-  }
+/** The props the static factories pass: the public props and how the namespace is adopted. */
+interface AdoptingProps extends MeshNamespaceProps {
+  readonly [ADOPTION]?: Adoption;
 }

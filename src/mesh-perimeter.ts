@@ -52,7 +52,7 @@ export interface MeshPerimeterProps {
    * The kernel-level policy language of the backstop.
    * @default KernelFlavor.NETWORK_POLICY
    */
-  readonly kernel?: KernelFlavor;
+  readonly kernelFlavor?: KernelFlavor;
   /**
    * Where the cluster DNS pods are; kernel policies allow DNS to exactly them.
    * @default DnsSelector.kubeDns()
@@ -108,7 +108,7 @@ export class MeshPerimeter extends Construct {
   /** Whether ztunnel dry-run is enabled in istiod. */
   public readonly ambientDryRun: boolean;
   /** The kernel-level policy language. */
-  public readonly kernel: KernelFlavor;
+  public readonly kernelFlavor: KernelFlavor;
   /** Where the cluster DNS pods are. */
   public readonly dnsSelector: DnsSelector;
   /** The mesh-wide ztunnel default deny (`spec: {}` in the root namespace). */
@@ -140,7 +140,7 @@ export class MeshPerimeter extends Construct {
       throw conflict(this, `ambientDryRun is set but Istio ${this.istioVersion} has no ztunnel dry-run (it came in 1.29)`,
         'remove ambientDryRun, or set istioVersion to 1.29 or newer');
     }
-    this.kernel = props.kernel ?? KernelFlavor.NETWORK_POLICY;
+    this.kernelFlavor = props.kernelFlavor ?? KernelFlavor.NETWORK_POLICY;
     this.dnsSelector = props.dnsSelector ?? DnsSelector.kubeDns();
     checkDnsLabel(this, 'dnsSelector namespace', this.dnsSelector.namespace);
     checkSelector(this, 'dnsSelector podLabels', this.dnsSelector.podLabels);
@@ -152,7 +152,7 @@ export class MeshPerimeter extends Construct {
       istioVersion: this.istioVersion,
       enforcement: this.enforcement,
       ambientDryRun: this.ambientDryRun,
-      kernel: this.kernel,
+      kernelFlavor: this.kernelFlavor,
       dnsSelector: this.dnsSelector,
       graph: this.graph,
       owner: this,

@@ -147,7 +147,7 @@ const CASES: Case[] = [
   }],
   ['an egress caller from another namespace', 'test/p/shop/egress', /invalid egress caller "ns:web"/, () => base().shop.egress('egress').allow({ from: anyone, hosts: tls('a.example.com') })],
   ['direct egress in a perimeter without Cilium', 'test/p/shop/direct', /EgressMode.CILIUM_DIRECT needs Cilium/, () => base().shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT })],
-  ['a direct egress caller that is not a workload', 'test/p/shop/direct', /invalid direct egress caller/, () => base({ kernel: KernelFlavor.CILIUM }).shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [Identity.namespace('shop')], hosts: tls('a.example.com') })],
+  ['a direct egress caller that is not a workload', 'test/p/shop/direct', /invalid direct egress caller/, () => base({ kernelFlavor: KernelFlavor.CILIUM }).shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [Identity.namespace('shop')], hosts: tls('a.example.com') })],
   ['waypoint egress from a sidecar namespace', 'test/p/legacy/egress', /run sidecars, which never send through an egress waypoint/, () => new MeshNamespace(base().p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR }).egress('egress')],
   ['an egress perimeter without a kernel backstop', '[test/p/shop/egress]', /no KernelBackstop covers namespace "shop"/, () => {
     const b = base();
@@ -156,7 +156,7 @@ const CASES: Case[] = [
   }],
 
   // KernelBackstop
-  ['a backstop over no namespace', 'test/p/b', /covers no namespace/, () => new KernelBackstop(base().p, 'b', { namespaces: [] })],
+  ['a backstop over no namespace', 'test/p/b', /covers no namespace/, () => new KernelBackstop(base().p, 'b', { meshNamespaces: [] })],
   ['a cluster CIDR without a prefix length', 'test/p/b', /invalid cluster CIDR "10.0.0.0"/, () => new KernelBackstop(base().p, 'b', { clusterCidrs: ['10.0.0.0'] })],
   ['two backstops over one namespace', 'test/p/two', /already covered by the KernelBackstop test\/p\/one/, () => {
     const b = base();
@@ -165,7 +165,7 @@ const CASES: Case[] = [
   }],
   ['a namespace of another perimeter', 'test/west/b', /is not managed by this KernelBackstop's perimeter/, () => {
     const b = base();
-    new KernelBackstop(new MeshPerimeter(b.chart, 'west', { rootNamespace: 'istio-west' }), 'b', { namespaces: [b.shop] });
+    new KernelBackstop(new MeshPerimeter(b.chart, 'west', { rootNamespace: 'istio-west' }), 'b', { meshNamespaces: [b.shop] });
   }],
 ];
 

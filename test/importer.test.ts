@@ -63,7 +63,7 @@ describe('import: the eBPF lab (seed 003), Istio and Cilium policies', () => {
   const i = importDir('seed-003');
 
   it('reads Cilium as the kernel flavor and the SNI-pinned egress as direct egress', () => {
-    expect(i.code).toContain("{ trustDomain: 'cluster.local', kernel: KernelFlavor.CILIUM }");
+    expect(i.code).toContain("{ trustDomain: 'cluster.local', kernelFlavor: KernelFlavor.CILIUM }");
     expect(i.code).toContain("demo.egress('direct-egress', { mode: EgressMode.CILIUM_DIRECT });");
     expect(i.code).toContain("demoEgress.allow({ from: [helloApp.identity], hosts: [ExternalHost.tls('api.github.com')] }); // CiliumNetworkPolicy demo/hello-app-to-github");
     expect(i.code).toContain("demo.allow('postgres-policy', { from: [helloApp.identity, workerApp.identity], to: postgres, ports: [5432] });");

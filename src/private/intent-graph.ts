@@ -191,7 +191,7 @@ export class IntentGraph {
     const existing = this.coverage.get(namespace);
     if (existing) {
       throw conflict(scope, `namespace "${namespace}" is already covered by the KernelBackstop ${existing.scope.node.path}`,
-        'cover each namespace with one KernelBackstop (pass namespaces to choose which)');
+        'cover each namespace with one KernelBackstop (pass meshNamespaces to choose which)');
     }
     this.coverage.set(namespace, { flavor, scope });
   }
@@ -307,7 +307,7 @@ export class IntentGraph {
     const routed = this.egressRoutes.get(h.host);
     if (routed && routed.route !== route) {
       throw conflict(intent.origin, `${h.host} is declared through ${route}, but ${routed.origin.node.path} sends it through ${routed.route}; a host has one exit per mesh, since DNS resolves it to the same ServiceEntry for every namespace`,
-        'declare the host through the same egress waypoint everywhere (egressNamespace and waypointName), or through direct egress everywhere');
+        'declare the host through the same egress waypoint everywhere (egressMeshNamespace and waypointName), or through direct egress everywhere');
     }
     if (!routed) this.egressRoutes.set(h.host, { route, origin: intent.origin });
     const w = intent.source.workload;
