@@ -6,6 +6,7 @@ import { Identity } from './identity';
 import { KernelFlavor } from './kernel-flavor';
 import type { MeshNamespace } from './mesh-namespace';
 import { EgressGateway } from './private/egress-gateway';
+import { wireEmitters } from './private/emitters';
 import { conflict, invalidValue } from './private/errors';
 import { SourceIdentity } from './private/intent-graph';
 import { meshSettings, MeshSettings } from './private/settings';
@@ -73,7 +74,6 @@ export class EgressPerimeter extends Construct {
   /** The egress waypoint (waypoint mode). */
   public readonly waypoint?: Waypoint;
   private readonly settings: MeshSettings;
-  private readonly gateway?: EgressGateway;
   private readonly declared = new Set<string>();
 
   constructor(scope: Construct, id: string, props: EgressPerimeterProps) {
@@ -105,8 +105,8 @@ export class EgressPerimeter extends Construct {
         'use an ambient namespace for the egress waypoint (egressMeshNamespace)');
     }
     const name = checkDnsServiceName(this, 'waypointName', props.waypointName ?? `${this.meshNamespace.name}-egress-gateway`);
-    this.gateway = EgressGateway.of(egressMeshNamespace, this.settings, egressMeshNamespace.name, name);
-    this.waypoint = this.gateway.waypoint;
+    wireEmitters(this.settings);
+    this.waypoint = EgressGateway.of(egressMeshNamespace, this.settings, egressMeshNamespace.name, name).waypoint;
   }
 
   /** Lets `from` reach `hosts`. Each (caller, host, port) is declared once. */
@@ -138,7 +138,6 @@ export class EgressPerimeter extends Construct {
           origin: this,
         };
         this.settings.graph.addEgress(intent);
-        this.gateway?.add(intent);
       }
     }
   }

@@ -12,6 +12,7 @@ import {
   NetworkPolicySpec, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes,
 } from './private/kernel-render';
 import { perimeterLabels } from './private/metadata';
+import { placementOf } from './private/placement';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkCidr, checkSelector } from './private/validation';
 
@@ -98,9 +99,6 @@ export class KernelBackstop extends Construct {
       onNamespace: (n) => this.coverNamespace(n),
       onIntent: (i) => this.onIntent(i),
       onEgress: (e) => this.onEgress(e),
-      onWaypoint: (d, wp) => {
-        if (wp && this.settings.graph.intentsTo(d.key).some(servesMesh)) this.ensureWaypoint(wp);
-      },
     };
     this.settings.graph.subscribe(listener);
     if (props.meshNamespaces) {
@@ -134,11 +132,15 @@ export class KernelBackstop extends Construct {
   }
 
   private onIntent(intent: Intent): void {
+    const graph = this.settings.graph;
+    const wp = placementOf(graph, intent.destination).waypoint;
+    const earlier = graph.intentsTo(intent.destination.key).filter((i) => i !== intent);
+    // a rule that moves its destination behind the waypoint moves the destination's earlier rules there too
+    if (wp && !placementOf(graph, intent.destination, earlier).waypoint && earlier.some(servesMesh)) this.ensureWaypoint(wp);
     // any rule may name a workload that runs as a calling service account (whose egress then moves to it)
     for (const w of [intent.destination, ...intent.sources.map((s) => s.workload)]) if (w) this.ensureIfCalling(w);
     if (intent.action !== 'ALLOW') return;
     this.ensureWorkload(intent.destination);
-    const wp = this.settings.graph.waypointOf(intent.destination.key);
     if (wp && servesMesh(intent)) this.ensureWaypoint(wp);
     for (const s of intent.sources) this.ensureCaller(s.kind, s.namespace, s.workload, s.serviceAccount);
   }

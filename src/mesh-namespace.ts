@@ -9,7 +9,7 @@ import {
   ANNOTATION_WARNING, LABEL_DATAPLANE_MODE, LABEL_INJECTION, LABEL_USE_WAYPOINT, RESERVED_NAMESPACE_LABELS,
 } from './private/istio';
 import { perimeterLabels } from './private/metadata';
-import { apiObjectOf } from './private/objects';
+import { apiObjectOf, orderAfter } from './private/objects';
 import { allowNothing } from './private/policies';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkDnsLabel, checkMetadata } from './private/validation';
@@ -111,7 +111,6 @@ export class MeshNamespace extends Construct {
   /** Whether the namespace default deny is on. */
   public readonly defaultDeny: boolean;
   private _waypoint?: Waypoint;
-  private waypointForNamespace = false;
   private readonly settings: MeshSettings;
   private readonly adopted: 'name' | 'object' | undefined;
 
@@ -140,8 +139,8 @@ export class MeshNamespace extends Construct {
       scope: this,
       sidecar: this.dataplaneMode === DataplaneMode.SIDECAR,
       permissive: this.mtls === MtlsMode.PERMISSIVE,
-      enrolledInWaypoint: () => this.waypointForNamespace,
-      ensureWaypoint: () => this._waypoint ?? this.addWaypoint(),
+      defaultDeny: this.defaultDeny,
+      adoptedObject: adoption?.namespace,
     });
 
     const meshLabels: Record<string, string> = this.dataplaneMode === DataplaneMode.AMBIENT
@@ -199,9 +198,12 @@ export class MeshNamespace extends Construct {
     if (props.waypoint) this.addWaypoint(props.waypoint);
   }
 
-  /** The namespace waypoint, if one was added. */
+  /**
+   * The namespace waypoint: the one added with `addWaypoint` (or the `waypoint` prop), else the one the
+   * perimeter added for the namespace's first HTTP rule, if any.
+   */
   public get waypoint(): Waypoint | undefined {
-    return this._waypoint;
+    return this._waypoint ?? (this.node.tryFindChild('Waypoint') as Waypoint | undefined);
   }
 
   /**
@@ -209,8 +211,9 @@ export class MeshNamespace extends Construct {
    * with `defaultDeny` on, the waypoint denies everything not allowed by a policy attached to it.
    */
   public addWaypoint(options: NamespaceWaypointOptions = {}): Waypoint {
-    if (this._waypoint) {
-      throw conflict(this, `namespace "${this.name}" already has the waypoint "${this._waypoint.name}"`,
+    const existing = this.waypoint;
+    if (existing) {
+      throw conflict(this, `namespace "${this.name}" already has the waypoint "${existing.name}"`,
         'use the existing waypoint (MeshNamespace.waypoint) instead of adding a second one');
     }
     if (this.dataplaneMode !== DataplaneMode.AMBIENT) {
@@ -222,7 +225,8 @@ export class MeshNamespace extends Construct {
       namespace: this.name,
       defaultDeny: options.defaultDeny ?? this.defaultDeny,
     });
-    if (options.useForNamespace ?? false) {
+    const forNamespace = options.useForNamespace ?? false;
+    if (forNamespace) {
       if (this.settings.graph.intents.some((i) => i.destination.namespace === this.name)) {
         throw conflict(this, `waypoint.useForNamespace would route the Services of "${this.name}" through the waypoint after rules for them were placed at ztunnel`,
           'route the namespace through its waypoint before declaring rules: pass waypoint: { useForNamespace: true } in the MeshNamespace props');
@@ -232,10 +236,10 @@ export class MeshNamespace extends Construct {
           `label the namespace "${LABEL_USE_WAYPOINT}=${waypoint.name}" where it is created, and drop useForNamespace`);
       }
       this.namespaceObject.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
-      this.waypointForNamespace = true;
     }
     this._waypoint = waypoint;
     this.orderAfterNamespace(waypoint);
+    this.settings.graph.addNamespaceWaypoint({ namespace: this.name, name: waypoint.name, forNamespace });
     return waypoint;
   }
 
@@ -244,10 +248,7 @@ export class MeshNamespace extends Construct {
    * (a Namespace created here comes first already, being the first object of this construct).
    */
   private orderAfterNamespace(construct: Construct): void {
-    if (!this.adoptedObject) return;
-    for (const child of construct.node.findAll()) {
-      if (child instanceof ApiObject) child.addDependency(this.adoptedObject);
-    }
+    if (this.adoptedObject) orderAfter(construct, this.adoptedObject);
   }
 
   /**

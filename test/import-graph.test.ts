@@ -37,6 +37,13 @@ describe('the import graph of src/', () => {
     expect(crossing).toEqual([]);
   });
 
+  it('lets no construct call an emitter: only the wiring (and the rule check) import the mesh emitters', () => {
+    const importers = (file: string) => edges.filter((e) => e.to === file).map((e) => e.from).sort();
+    expect(importers('private/destination-policies.ts')).toEqual(['private/emitters.ts', 'private/rules.ts']);
+    // an EgressPerimeter declares its exit (the waypoint it exposes); its egress reaches the emitter through the graph
+    expect(importers('private/egress-gateway.ts')).toEqual(['egress-perimeter.ts', 'private/emitters.ts']);
+  });
+
   it('keeps the intent graph free of emitters and constructs (plain data, read by every emitter)', () => {
     const fromGraph = edges.filter((e) => e.from === 'private/intent-graph.ts').map((e) => e.to);
     expect(fromGraph.every((to) => to === 'private/errors.ts' || to === 'request-conditions.ts')).toBe(true);

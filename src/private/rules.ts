@@ -3,7 +3,8 @@ import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
 import { JwtIssuer } from '../request-conditions';
 import { SpiffeRuleProps } from '../spiffe-rule-props';
-import { DestinationPolicies } from './destination-policies';
+import { checkDestination } from './destination-policies';
+import { wireEmitters } from './emitters';
 import { conflict, invalidValue } from './errors';
 import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { selects } from './metadata';
@@ -19,8 +20,8 @@ const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTION
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
- * Validates a rule, registers it in the perimeter's intent graph, and hands it to the emitter of its
- * destination. Returns the registered intent.
+ * Validates a rule and registers it in the perimeter's intent graph, whose emitters derive the objects from
+ * it. Returns the registered intent.
  */
 export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: RuleInput): Intent {
   const settings = meshSettings(scope);
@@ -47,7 +48,8 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
   const http = httpOf(scope, input);
   checkOutOfMesh(scope, action, sources, input, http);
   const intent: Intent = { action, sources, exceptSources, destination, ports, http, origin: scope };
-  DestinationPolicies.of(scope, settings, destination).add(intent);
+  checkDestination(settings, destination, [...graph.intentsTo(destination.key), intent], scope);
+  wireEmitters(settings);
   graph.addIntent(intent);
   checkDeclaredOnSynth(scope, graph);
   checkSharedIdentityOnSynth(scope, graph, sources);
