@@ -4,7 +4,7 @@ import { CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, CiliumNetworkPolic
 import { KernelFlavor } from './kernel-flavor';
 import { MeshNamespace } from './mesh-namespace';
 import { conflict } from './private/errors';
-import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, WorkloadNode } from './private/intent-graph';
+import { EgressIntent, GraphListener, Intent, NamespaceNode, NamespaceWaypoint, WaypointRef, WorkloadNode } from './private/intent-graph';
 import { GATEWAY_NAME_LABEL } from './private/istio';
 import { KernelPlan, NAMESPACE_CALLERS, XDS_PORT } from './private/kernel-plan';
 import {
@@ -71,6 +71,8 @@ export class KernelBackstop extends Construct {
   private readonly istiodLabels: Record<string, string>;
   private readonly probeCidrs: string[];
   private plan?: { version: number; plan: KernelPlan };
+  /** Whether the graph has told of what it held when the backstop was declared (later namespaces then catch up). */
+  private subscribed = false;
   /** Service accounts (`namespace/name`) that call out: each workload running as one gets egress rules. */
   private readonly callerAccounts = new Set<string>();
   /** Whether a rule admits any mesh identity: every namespace's pods then call out. */
@@ -99,8 +101,10 @@ export class KernelBackstop extends Construct {
       onNamespace: (n) => this.coverNamespace(n),
       onIntent: (i) => this.onIntent(i),
       onEgress: (e) => this.onEgress(e),
+      onNamespaceWaypoint: (wp) => this.onNamespaceWaypoint(wp),
     };
     this.settings.graph.subscribe(listener);
+    this.subscribed = true;
     if (props.meshNamespaces) {
       for (const n of props.meshNamespaces) {
         if (!this.covered.has(n.name)) {
@@ -129,6 +133,11 @@ export class KernelBackstop extends Construct {
       else this.np(scope, 'Probes', 'allow-kubelet-probes', n.name, () => npProbes(this.probeCidrs));
     }
     if (this.anyCaller) this.ensureGroup(n.name, NAMESPACE_CALLERS, undefined);
+    // a namespace declared after rules to its workloads: their pod groups are added now (order does not matter)
+    if (this.subscribed) {
+      for (const i of this.settings.graph.intents) if (touches(i, n.name)) this.onIntent(i);
+      for (const e of this.settings.graph.egress) if (e.namespace === n.name || e.waypoint?.namespace === n.name) this.onEgress(e);
+    }
   }
 
   private onIntent(intent: Intent): void {
@@ -143,6 +152,12 @@ export class KernelBackstop extends Construct {
     this.ensureWorkload(intent.destination);
     if (wp && servesMesh(intent)) this.ensureWaypoint(wp);
     for (const s of intent.sources) this.ensureCaller(s.kind, s.namespace, s.workload, s.serviceAccount);
+  }
+
+  /** A namespace routed through its waypoint after rules: the waypoint now relays the rules to its workloads. */
+  private onNamespaceWaypoint(wp: NamespaceWaypoint): void {
+    if (!wp.forNamespace) return;
+    for (const i of this.settings.graph.intents) if (i.destination.namespace === wp.namespace && servesMesh(i)) this.ensureWaypoint(wp);
   }
 
   private onEgress(e: EgressIntent): void {
@@ -216,6 +231,11 @@ export class KernelBackstop extends Construct {
       spec: Lazy.any({ produce: spec }) as CiliumNetworkPolicySpec,
     });
   }
+}
+
+/** Whether an intent names a workload or caller of `namespace`. */
+function touches(intent: Intent, namespace: string): boolean {
+  return intent.destination.namespace === namespace || intent.sources.some((s) => s.namespace === namespace || s.kind === 'any');
 }
 
 /** Whether an intent opens traffic from mesh callers (which a waypoint in front of the destination relays). */

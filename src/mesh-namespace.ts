@@ -10,6 +10,7 @@ import {
 } from './private/istio';
 import { perimeterLabels } from './private/metadata';
 import { apiObjectOf, orderAfter } from './private/objects';
+import { checkDestination, DEFAULT_WAYPOINT_NAME } from './private/placement';
 import { allowNothing } from './private/policies';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkDnsLabel, checkMetadata } from './private/validation';
@@ -209,36 +210,44 @@ export class MeshNamespace extends Construct {
   /**
    * Adds the namespace waypoint (a Gateway of class `istio-waypoint`). A namespace has at most one;
    * with `defaultDeny` on, the waypoint denies everything not allowed by a policy attached to it.
+   *
+   * Order does not matter: after HTTP rules (which made the perimeter add the default waypoint), this takes
+   * that waypoint over when the options describe it; with `useForNamespace` after rules, the rules to the
+   * namespace's workloads move to the waypoint (their Services must allow it, as for an HTTP rule).
    */
   public addWaypoint(options: NamespaceWaypointOptions = {}): Waypoint {
-    const existing = this.waypoint;
-    if (existing) {
-      throw conflict(this, `namespace "${this.name}" already has the waypoint "${existing.name}"`,
+    if (this._waypoint) {
+      throw conflict(this, `namespace "${this.name}" already has the waypoint "${this._waypoint.name}"`,
         'use the existing waypoint (MeshNamespace.waypoint) instead of adding a second one');
     }
     if (this.dataplaneMode !== DataplaneMode.AMBIENT) {
       throw conflict(this, `a waypoint was requested for namespace "${this.name}" in sidecar mode; waypoints serve ambient workloads only`,
         'remove the waypoint, or use dataplaneMode: DataplaneMode.AMBIENT');
     }
-    const waypoint = new Waypoint(this, 'Waypoint', {
-      ...options,
-      namespace: this.name,
-      defaultDeny: options.defaultDeny ?? this.defaultDeny,
-    });
+    const defaultDeny = options.defaultDeny ?? this.defaultDeny;
+    const emitted = this.waypoint;
+    if (emitted && ((options.name ?? emitted.name) !== emitted.name || (options.trafficType ?? emitted.trafficType) !== emitted.trafficType
+      || Object.keys(options.labels ?? {}).length > 0 || defaultDeny !== this.defaultDeny)) {
+      throw conflict(this, `namespace "${this.name}" already has the waypoint "${emitted.name}", which the perimeter added for an HTTP rule, and the options ask for a different one`,
+        'declare the waypoint before the HTTP rules (the waypoint prop of the MeshNamespace), or pass only useForNamespace');
+    }
+    const name = options.name ?? DEFAULT_WAYPOINT_NAME;
     const forNamespace = options.useForNamespace ?? false;
     if (forNamespace) {
-      if (this.settings.graph.intents.some((i) => i.destination.namespace === this.name)) {
-        throw conflict(this, `waypoint.useForNamespace would route the Services of "${this.name}" through the waypoint after rules for them were placed at ztunnel`,
-          'route the namespace through its waypoint before declaring rules: pass waypoint: { useForNamespace: true } in the MeshNamespace props');
-      }
       if (!this.namespaceObject) {
         throw conflict(this, `waypoint.useForNamespace needs to label namespace "${this.name}", which was adopted by name and is not part of this app`,
-          `label the namespace "${LABEL_USE_WAYPOINT}=${waypoint.name}" where it is created, and drop useForNamespace`);
+          `label the namespace "${LABEL_USE_WAYPOINT}=${name}" where it is created, and drop useForNamespace`);
       }
-      this.namespaceObject.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
+      // the rules already declared for the namespace's workloads move to the waypoint: check that they can
+      const graph = this.settings.graph;
+      const declared = { namespace: this.name, name, forNamespace };
+      const destinations = new Map(graph.intents.filter((i) => i.destination.namespace === this.name).map((i) => [i.destination.key, i.destination]));
+      for (const d of destinations.values()) checkDestination(graph, d, graph.intentsTo(d.key), this, declared);
     }
+    const waypoint = emitted ?? new Waypoint(this, 'Waypoint', { ...options, namespace: this.name, defaultDeny });
+    if (forNamespace) this.namespaceObject!.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
     this._waypoint = waypoint;
-    this.orderAfterNamespace(waypoint);
+    if (!emitted) this.orderAfterNamespace(waypoint);
     this.settings.graph.addNamespaceWaypoint({ namespace: this.name, name: waypoint.name, forNamespace });
     return waypoint;
   }

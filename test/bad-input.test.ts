@@ -51,9 +51,9 @@ const CASES: Case[] = [
   ['a waypoint in sidecar mode', 'test/p/legacy', /waypoint was requested for namespace "legacy" in sidecar mode/, () => new MeshNamespace(base().p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR, waypoint: {} })],
   ['a second namespace waypoint', 'test/p/web', /already has the waypoint "waypoint"/, () => new MeshNamespace(base().p, 'web', { waypoint: {} }).addWaypoint()],
   ['a waypoint name that cannot be a Service name', 'test/p/web/Waypoint', /invalid waypoint name "9lives"/, () => new MeshNamespace(base().p, 'web', { waypoint: { name: '9lives' } })],
-  ['namespace routing after rules were placed', 'test/p/shop', /would route the Services of "shop" through the waypoint after rules for them were placed/, () => {
+  ['namespace routing after a rule to a workload without a Service', 'test/p/shop', /rules for a workload of namespace "shop", whose Services use its waypoint, to "shop\/db" need the Service that selects it/, () => {
     const b = base();
-    b.shop.allow('a', { from: anyone, to: b.api });
+    b.shop.allow('a', { from: anyone, to: Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], declaredElsewhere: true }) });
     b.shop.addWaypoint({ useForNamespace: true });
   }],
   ['namespace routing for a namespace adopted by name', 'test/p/ext', /adopted by name and is not part of this app/, () => MeshNamespace.fromNamespaceName(base().p, 'ext', 'ext', { waypoint: { useForNamespace: true } })],

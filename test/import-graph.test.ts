@@ -37,9 +37,9 @@ describe('the import graph of src/', () => {
     expect(crossing).toEqual([]);
   });
 
-  it('lets no construct call an emitter: only the wiring (and the rule check) import the mesh emitters', () => {
+  it('lets no construct call an emitter: only the wiring imports the mesh emitters', () => {
     const importers = (file: string) => edges.filter((e) => e.to === file).map((e) => e.from).sort();
-    expect(importers('private/destination-policies.ts')).toEqual(['private/emitters.ts', 'private/rules.ts']);
+    expect(importers('private/destination-policies.ts')).toEqual(['private/emitters.ts']);
     // an EgressPerimeter declares its exit (the waypoint it exposes); its egress reaches the emitter through the graph
     expect(importers('private/egress-gateway.ts')).toEqual(['egress-perimeter.ts', 'private/emitters.ts']);
   });

@@ -1,6 +1,6 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { ExternalHost, KernelBackstop } from '../src';
+import { ExternalHost } from '../src';
 import { meshSettings } from '../src/private/settings';
 import { fixture } from './support/fixture';
 
@@ -78,20 +78,5 @@ describe('the intent graph', () => {
     expect(graph.intents).toEqual([]);
     expect(fx.ns().node.tryFindChild('Policies-shop-api')).toBeUndefined();
     expect(fx.ns().waypoint).toBeUndefined();
-  });
-
-  it('lets a KernelBackstop declared after the rules derive the same objects as one declared before them', () => {
-    const early = shop();
-    const late = fixture();
-    const web = late.workload('web', [8080], { service: [[80, 8080]] });
-    const api = late.workload('api', [8080], { service: [[80, 8080]] });
-    const db = late.workload('db', [5432]);
-    late.ns().allow('web-to-api', { from: [web.identity], to: api, methods: ['GET'] });
-    late.ns().allow('api-to-db', { from: [api.identity], to: db });
-    late.ns().egress('egress').allow({ from: [api.identity], hosts: [ExternalHost.tls('api.stripe.com')] });
-    new KernelBackstop(late.perimeter, 'backstop');
-    const kernel = (m: any[]) => m.filter((o) => o.kind === 'NetworkPolicy').map((o) => [o.metadata.name, o.spec])
-      .sort(([a], [b]) => String(a).localeCompare(String(b)));
-    expect(kernel(Testing.synth(late.chart))).toEqual(kernel(Testing.synth(early.fx.chart)));
   });
 });

@@ -1,11 +1,11 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import { conflict } from './errors';
 import { HttpConditions, Intent, IntentGraph, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
 import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_INGRESS_USE_WAYPOINT, LABEL_USE_WAYPOINT } from './istio';
 import { perimeterLabels } from './metadata';
 import { orderAfter } from './objects';
-import { Placement, placementOf, waypointPrincipal } from './placement';
+import { ingressCaller, isOutOfMesh, Placement, placementOf, servicePorts, waypointPrincipal } from './placement';
 import { EnforcementPoint, enforcementAnnotations } from './policies';
 import { serviceOf } from './services';
 import type { MeshSettings } from './settings';
@@ -17,86 +17,6 @@ import {
 import { Waypoint } from '../waypoint';
 
 const registries = new WeakMap<IntentGraph, Map<string, DestinationPolicies>>();
-
-/**
- * Checks that the rules to `destination` (its intents in the graph plus the one being declared, last in
- * `intents`) can be enforced where `placementOf` puts them. Called before the intent enters the graph,
- * so a rule that fails leaves nothing behind and the emitter never fails.
- */
-export function checkDestination(settings: MeshSettings, destination: WorkloadNode, intents: readonly Intent[], origin: IConstruct): void {
-  const d = destination;
-  const graph = settings.graph;
-  const ns = graph.namespace(d.namespace);
-  if (placementOf(graph, d, intents).point === 'waypoint') {
-    const needsL7 = intents.some((i) => i.http);
-    const why = needsL7 ? 'HTTP rules' : `rules for a workload of namespace "${d.namespace}", whose Services use its waypoint,`;
-    if (!ns) {
-      throw conflict(origin, `${why} to "${d.key}" are enforced by the waypoint of namespace "${d.namespace}", which this perimeter does not manage`,
-        `declare the namespace with new MeshNamespace(perimeter, '${d.namespace}') (or MeshNamespace.fromNamespaceName) before the rule`);
-    }
-    if (d.labels === undefined) {
-      // a DENY on a container port would not match at the waypoint either, and a deny that never matches fails open
-      if (needsL7 || intents.some((i) => i.ports.length > 0)) {
-        throw conflict(origin, `${needsL7 ? 'HTTP rules' : 'port rules'} for every workload of namespace "${d.namespace}" cannot be enforced at its waypoint, where ports are per Service`,
-          'name the workload (Workload.fromLabels / fromDeployment) instead of Workload.allInNamespace');
-      }
-    } else {
-      checkService(graph, d, intents, origin, why);
-    }
-  }
-  if (intents.some(isOutOfMesh) && !ns?.permissive && !isGateway(d) && !d.labels) {
-    throw conflict(origin, `out-of-mesh callers to every workload of namespace "${d.namespace}" need port-level PERMISSIVE mTLS, which only a workload selector can carry`,
-      'name the workload (Workload.fromLabels / fromDeployment) instead of Workload.allInNamespace');
-  }
-}
-
-/** What a waypoint placement needs of the destination's Service: there is one, its ports, and its labels can be set. */
-function checkService(graph: IntentGraph, d: WorkloadNode, intents: readonly Intent[], origin: IConstruct, why: string): void {
-  const service = serviceOf(d);
-  if (!service) {
-    throw conflict(origin, `${why} to "${d.key}" need the Service that selects it: waypoints enforce policy for traffic addressed to a Service`,
-      'create a Service for the workload (e.g. deployment.exposeViaService()) before the rule, or pass it with Workload options { service }');
-  }
-  const forNamespace = graph.namespaceWaypoint(d.namespace)?.forNamespace ?? false;
-  if (!forNamespace && !service.object) {
-    throw conflict(origin, `Service "${service.name}" of "${d.key}" is not part of this app, so it cannot be labelled ${LABEL_USE_WAYPOINT}`,
-      'pass the kplus.Service with Workload options { service }, or route the whole namespace through its waypoint (waypoint: { useForNamespace: true })');
-  }
-  // every rule's ports must be reachable through the Service, where the waypoint enforces them
-  for (const intent of intents) if (!isOutOfMesh(intent)) servicePorts(d, service, intent);
-  const ingress = ingressCaller(intents);
-  if (ingress && !service.object) {
-    throw conflict(origin, `the ingress gateway "${ingress.text}" calls "${d.key}", whose Service "${service.name}" is not part of this app, so it cannot be labelled ${LABEL_INGRESS_USE_WAYPOINT}=true and the gateway would skip the waypoint`,
-      'pass the kplus.Service with Workload options { service }');
-  }
-  if (forNamespace) return;
-  const waypoint = placementOf(graph, d, intents).waypoint!;
-  const current = service.object!.metadata.getLabel(LABEL_USE_WAYPOINT);
-  if (current !== undefined && current !== waypoint.name) {
-    throw conflict(origin, `Service "${service.name}" is labelled ${LABEL_USE_WAYPOINT}=${current}, but the rules for "${d.key}" are enforced by waypoint "${waypoint.name}"`,
-      `remove the ${LABEL_USE_WAYPOINT} label from the Service and let the perimeter set it`);
-  }
-}
-
-/** A declared ingress gateway caller, if any (its calls skip a Service waypoint unless the Service opts in). */
-function ingressCaller(intents: readonly Intent[]): SourceIdentity | undefined {
-  return intents.flatMap((i) => i.sources).find((s) => s.workload && isGateway(s.workload));
-}
-
-/**
- * The ports a rule names, as the waypoint sees them: the Service ports that forward to its container ports
- * (the waypoint matches the port the client addressed, the Service VIP's port).
- */
-function servicePorts(d: WorkloadNode, service: ServiceRef, intent: Intent): number[] {
-  return intent.ports.flatMap((p) => {
-    const mapped = service.ports.filter((sp) => sp.targetPort === p).map((sp) => sp.port);
-    if (mapped.length === 0) {
-      throw conflict(intent.origin, `port ${p} of "${d.key}" is not exposed by Service "${service.name}" (${service.ports.map((sp) => `${sp.port}->${sp.targetPort}`).join(', ') || 'no ports'}), so the waypoint cannot enforce a rule on it`,
-        `add a Service port that targets ${p}, or drop the port from the rule`);
-    }
-    return mapped;
-  });
-}
 
 /**
  * The emitter for one destination workload: it owns the destination's AuthorizationPolicies (one per
@@ -113,6 +33,20 @@ export class DestinationPolicies extends Construct {
    * destination's first intent). Called for every intent added to a graph (src/private/emitters.ts).
    */
   public static render(settings: MeshSettings, intent: Intent): void {
+    DestinationPolicies.emitterOf(settings, intent).sync();
+  }
+
+  /**
+   * Brings the objects of every destination of a namespace in line with the graph, once the namespace
+   * routes its Services through a waypoint (their rules move there).
+   */
+  public static renderNamespace(settings: MeshSettings, namespace: string): void {
+    for (const policies of registries.get(settings.graph)?.values() ?? []) {
+      if (policies.destination.namespace === namespace) policies.sync();
+    }
+  }
+
+  private static emitterOf(settings: MeshSettings, intent: Intent): DestinationPolicies {
     let registry = registries.get(settings.graph);
     if (!registry) {
       registry = new Map();
@@ -126,7 +60,7 @@ export class DestinationPolicies extends Construct {
       policies = new DestinationPolicies(parent, `Policies-${destination.namespace}-${destination.name}`, settings, destination);
       registry.set(destination.key, policies);
     }
-    policies.sync();
+    return policies;
   }
 
   private constructor(scope: Construct, id: string, private readonly settings: MeshSettings, private readonly destination: WorkloadNode) {
@@ -398,9 +332,6 @@ function sourcesOf(intent: Intent): Record<string, any>[] {
   return sourceEntries(intent.sources, extra);
 }
 
-function isOutOfMesh(intent: Intent): boolean {
-  return intent.sources.some((s) => s.kind === 'outOfMesh');
-}
 
 /** Rules that differ only in their sources become one rule with both sources. */
 function mergeRules(rules: Rule[]): Rule[] {

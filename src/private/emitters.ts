@@ -16,6 +16,7 @@ export function wireEmitters(settings: MeshSettings): void {
   wired.add(settings.graph);
   settings.graph.subscribe({
     onIntent: (intent) => DestinationPolicies.render(settings, intent),
+    onNamespaceWaypoint: (waypoint) => DestinationPolicies.renderNamespace(settings, waypoint.namespace),
     onEgress: (intent) => EgressGateway.render(settings, intent),
   });
 }
