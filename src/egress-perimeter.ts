@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DataplaneMode } from './dataplane-mode';
 import { EgressMode } from './egress-mode';
@@ -74,6 +75,9 @@ export class EgressPerimeter extends Construct {
   /** The egress waypoint (waypoint mode). */
   public readonly waypoint?: Waypoint;
   private readonly settings: MeshSettings;
+  private readonly gateway?: EgressGateway;
+  /** ServiceEntry names of the hosts declared here, in declaration order. */
+  private readonly hostNames = new Set<string>();
   private readonly declared = new Set<string>();
 
   constructor(scope: Construct, id: string, props: EgressPerimeterProps) {
@@ -106,7 +110,8 @@ export class EgressPerimeter extends Construct {
     }
     const name = checkDnsServiceName(this, 'waypointName', props.waypointName ?? `${this.meshNamespace.name}-egress-gateway`);
     wireEmitters(this.settings);
-    this.waypoint = EgressGateway.of(egressMeshNamespace, this.settings, egressMeshNamespace.name, name).waypoint;
+    this.gateway = EgressGateway.of(egressMeshNamespace, this.settings, egressMeshNamespace.name, name);
+    this.waypoint = this.gateway.waypoint;
   }
 
   /** Lets `from` reach `hosts`. Each (caller, host, port) is declared once. */
@@ -138,8 +143,20 @@ export class EgressPerimeter extends Construct {
           origin: this,
         };
         this.settings.graph.addEgress(intent);
+        this.hostNames.add(host.name);
       }
     }
+  }
+
+  /**
+   * The mesh objects of the hosts declared here (waypoint mode): per host its ServiceEntry, the
+   * AuthorizationPolicy admitting its callers and, with TLS origination, its DestinationRule, e.g. to add
+   * a label with `object.metadata.addLabel(...)`. A host shared with another EgressPerimeter through the same
+   * egress waypoint has one set of objects, listed by both. None in `CILIUM_DIRECT` mode (the kernel backstop pins the hosts).
+   */
+  public get hostObjects(): ApiObject[] {
+    const gateway = this.gateway;
+    return gateway ? [...this.hostNames].flatMap((h) => gateway.hostObjects(h)) : [];
   }
 
   /** The exit is only as good as the kernel layer behind it. */

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, CiliumNetworkPolicySpec } from './imports/cilium.io';
 import { KernelFlavor } from './kernel-flavor';
 import { MeshNamespace } from './mesh-namespace';
-import { conflict } from './private/errors';
+import { conflict, invalidValue } from './private/errors';
 import { EgressIntent, GraphListener, Intent, NamespaceNode, NamespaceWaypoint, WaypointRef, WorkloadNode } from './private/intent-graph';
 import { GATEWAY_NAME_LABEL } from './private/istio';
 import { KernelPlan, NAMESPACE_CALLERS, XDS_PORT } from './private/kernel-plan';
@@ -64,6 +64,8 @@ export class KernelBackstop extends Construct {
 
   /** The policy language. */
   public readonly kernelFlavor: KernelFlavor;
+  /** The cluster-wide CiliumClusterwideNetworkPolicy that admits SNAT'd kubelet probes (Cilium flavor only). */
+  public readonly ambientProbes?: CiliumClusterwideNetworkPolicy;
   private readonly settings: MeshSettings;
   private readonly covered = new Map<string, Construct>();
   private readonly only?: Set<string>;
@@ -92,7 +94,7 @@ export class KernelBackstop extends Construct {
       this.only = new Set(props.meshNamespaces.map((n) => n.name));
     }
     if (this.kernelFlavor === KernelFlavor.CILIUM) {
-      new CiliumClusterwideNetworkPolicy(this, 'AmbientProbes', {
+      this.ambientProbes = new CiliumClusterwideNetworkPolicy(this, 'AmbientProbes', {
         metadata: { name: 'allow-ambient-hostprobes', labels: perimeterLabels() },
         spec: ciliumProbes(this.probeCidrs),
       });
@@ -112,6 +114,25 @@ export class KernelBackstop extends Construct {
         }
       }
     }
+  }
+
+  /** Names of the namespaces this backstop covers, in declaration order. */
+  public get coveredNamespaces(): string[] {
+    return [...this.covered.keys()];
+  }
+
+  /**
+   * The kernel policies of a covered namespace (NetworkPolicy `ApiObject`s, or `CiliumNetworkPolicy`s): its
+   * default deny, DNS and probe (or istiod) allowances, and one policy per pod group, e.g. to add a label with
+   * `policy.metadata.addLabel(...)`. Pod groups are added as rules are declared: ask once they all are.
+   */
+  public policiesOf(namespace: string): ApiObject[] {
+    const scope = this.covered.get(namespace);
+    if (!scope) {
+      throw invalidValue(this, 'namespace', namespace, `a namespace this KernelBackstop covers (${this.coveredNamespaces.join(', ') || 'none'})`,
+        'pass the name of a covered MeshNamespace (KernelBackstop.coveredNamespaces)');
+    }
+    return scope.node.children.filter((c): c is ApiObject => c instanceof ApiObject);
   }
 
   private coverNamespace(n: NamespaceNode): void {

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { declareRule } from './private/rules';
+import { AuthorizationPolicy } from './imports/security.istio.io';
+import { DeclaredRule, declareRule } from './private/rules';
 import { SpiffeRuleProps } from './spiffe-rule-props';
 
 /** Props for `SpiffeAllow`. */
@@ -14,8 +15,20 @@ export interface SpiffeAllowProps extends SpiffeRuleProps {}
  * the waypoint, so it cannot be bypassed. Rules to one destination share one policy per enforcement point.
  */
 export class SpiffeAllow extends Construct {
+  private readonly rule: DeclaredRule;
+
   constructor(scope: Construct, id: string, props: SpiffeAllowProps) {
     super(scope, id);
-    declareRule(this, 'ALLOW', props);
+    this.rule = declareRule(this, 'ALLOW', props);
+  }
+
+  /**
+   * The AuthorizationPolicies of the rule's destination, which carry this rule (shared with the other rules
+   * to the destination: one per enforcement point and action), e.g. to add a label with
+   * `policy.metadata.addLabel(...)`. The set is final once every rule to the destination is declared: a
+   * later HTTP rule moves the destination to its waypoint and replaces the ztunnel policies.
+   */
+  public get policies(): AuthorizationPolicy[] {
+    return this.rule.policies();
   }
 }

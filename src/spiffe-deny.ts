@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { Identity } from './identity';
-import { declareRule } from './private/rules';
+import { AuthorizationPolicy } from './imports/security.istio.io';
+import { DeclaredRule, declareRule } from './private/rules';
 import { SpiffeRuleProps } from './spiffe-rule-props';
 
 /** Props for `SpiffeDeny`. */
@@ -19,8 +20,17 @@ export interface SpiffeDenyProps extends SpiffeRuleProps {
  * ztunnel strips L7 fields from a DENY and would silently enforce nothing.
  */
 export class SpiffeDeny extends Construct {
+  private readonly rule: DeclaredRule;
+
   constructor(scope: Construct, id: string, props: SpiffeDenyProps) {
     super(scope, id);
-    declareRule(this, 'DENY', props);
+    this.rule = declareRule(this, 'DENY', props);
+  }
+
+  /**
+   * The AuthorizationPolicies of the rule's destination, which carry this rule (see `SpiffeAllow.policies`).
+   */
+  public get policies(): AuthorizationPolicy[] {
+    return this.rule.policies();
   }
 }

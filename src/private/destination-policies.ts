@@ -1,8 +1,9 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { conflict } from './errors';
-import { HttpConditions, Intent, IntentGraph, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
+import { HttpConditions, Intent, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
 import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_INGRESS_USE_WAYPOINT, LABEL_USE_WAYPOINT } from './istio';
+import { destinationEmitters } from './emitted';
 import { perimeterLabels } from './metadata';
 import { orderAfter } from './objects';
 import { ingressCaller, isOutOfMesh, Placement, placementOf, servicePorts, waypointPrincipal } from './placement';
@@ -15,8 +16,6 @@ import {
   PeerAuthenticationSpecPortLevelMtlsMode, RequestAuthentication, RequestAuthenticationSpec,
 } from '../imports/security.istio.io';
 import { Waypoint } from '../waypoint';
-
-const registries = new WeakMap<IntentGraph, Map<string, DestinationPolicies>>();
 
 /**
  * The emitter for one destination workload: it owns the destination's AuthorizationPolicies (one per
@@ -41,19 +40,15 @@ export class DestinationPolicies extends Construct {
    * routes its Services through a waypoint (their rules move there).
    */
   public static renderNamespace(settings: MeshSettings, namespace: string): void {
-    for (const policies of registries.get(settings.graph)?.values() ?? []) {
-      if (policies.destination.namespace === namespace) policies.sync();
+    for (const policies of destinationEmitters(settings.graph).values()) {
+      if (policies instanceof DestinationPolicies && policies.destination.namespace === namespace) policies.sync();
     }
   }
 
   private static emitterOf(settings: MeshSettings, intent: Intent): DestinationPolicies {
-    let registry = registries.get(settings.graph);
-    if (!registry) {
-      registry = new Map();
-      registries.set(settings.graph, registry);
-    }
+    const registry = destinationEmitters(settings.graph);
     const destination = intent.destination;
-    let policies = registry.get(destination.key);
+    let policies = registry.get(destination.key) as DestinationPolicies | undefined;
     if (!policies) {
       const ns = settings.graph.namespace(destination.namespace);
       const parent = (ns?.scope ?? settings.owner ?? Chart.of(intent.origin)) as Construct;

@@ -1,4 +1,4 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   DestinationRule, DestinationRuleSpec, ServiceEntry, ServiceEntrySpec,
@@ -65,6 +65,11 @@ export class EgressGateway extends Construct {
     super(scope, id);
     // an egress waypoint denies everything that no host policy admits, whatever the namespace default
     this.waypoint = new Waypoint(this, 'Waypoint', { namespace, name, defaultDeny: true });
+  }
+
+  /** The objects emitted for one host (by its ServiceEntry name): its ServiceEntry, caller policy and TLS origination. */
+  public hostObjects(hostName: string): ApiObject[] {
+    return (this.node.tryFindChild(hostName)?.node.children ?? []).filter((c): c is ApiObject => c instanceof ApiObject);
   }
 
   private add(intent: EgressIntent): void {

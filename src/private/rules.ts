@@ -1,8 +1,10 @@
 import { Construct, IConstruct } from 'constructs';
 import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
+import { AuthorizationPolicy } from '../imports/security.istio.io';
 import { JwtIssuer } from '../request-conditions';
 import { SpiffeRuleProps } from '../spiffe-rule-props';
+import { destinationObjects } from './emitted';
 import { wireEmitters } from './emitters';
 import { conflict, invalidValue } from './errors';
 import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
@@ -19,11 +21,17 @@ export type RuleInput = SpiffeRuleProps & { readonly exceptFrom?: Identity[] };
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** A declared rule: its intent, and the objects emitted for it. */
+export interface DeclaredRule {
+  readonly intent: Intent;
+  /** The AuthorizationPolicies of the rule's destination, as they are when asked. */
+  readonly policies: () => AuthorizationPolicy[];
+}
+
 /**
- * Validates a rule and registers it in the perimeter's intent graph, whose emitters derive the objects from
- * it. Returns the registered intent.
+ * Validates a rule and registers it in the perimeter's intent graph, whose emitters derive the objects from it.
  */
-export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: RuleInput): Intent {
+export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: RuleInput): DeclaredRule {
   const settings = meshSettings(scope);
   if (!Array.isArray(input.from) || input.from.length === 0) {
     throw invalidValue(scope, 'from', input.from ?? [], 'at least one identity (an empty list never means "anyone")',
@@ -54,7 +62,7 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
   checkDeclaredOnSynth(scope, graph);
   checkSharedIdentityOnSynth(scope, graph, sources);
   checkSharedIdentityOnSynth(scope, graph, exceptSources, 'an exception (exceptFrom)');
-  return intent;
+  return { intent, policies: () => destinationObjects(graph, destination.key, AuthorizationPolicy) };
 }
 
 /** Out-of-mesh callers carry no identity: only plain L4 allows, on named ports, in a rule of their own. */
