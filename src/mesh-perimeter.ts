@@ -117,6 +117,8 @@ export class MeshPerimeter extends Construct {
   public readonly waypointDefaultDeny?: AuthorizationPolicy;
   /** The mesh-wide STRICT PeerAuthentication, when `meshWideStrictMtls` is set. */
   public readonly meshPeerAuthentication?: PeerAuthentication;
+  /** The ConfigMap `mesh-perimeter-intents` with the declared intents, when `publishIntents` is on. */
+  public readonly intentsConfigMap?: ApiObject;
   private readonly graph = new IntentGraph();
 
   constructor(scope: Construct, id: string, props: MeshPerimeterProps = {}) {
@@ -179,7 +181,7 @@ export class MeshPerimeter extends Construct {
         if (cached?.doc !== doc) cached = { doc, payload: intentsPayload(doc) };
         return cached.payload;
       };
-      new ApiObject(this, 'Intents', {
+      this.intentsConfigMap = new ApiObject(this, 'Intents', {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: INTENTS_CONFIGMAP, namespace: this.rootNamespace, labels: perimeterLabels() },

@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AuthorizationPolicy } from './imports/security.istio.io';
 import { DeclaredRule, declareRule } from './private/rules';
@@ -30,5 +31,13 @@ export class SpiffeAllow extends Construct {
    */
   public get policies(): AuthorizationPolicy[] {
     return this.rule.policies();
+  }
+
+  /**
+   * Every object emitted for the rule's destination: its AuthorizationPolicies, and the RequestAuthentication
+   * (rules with `jwt`) and port-level PeerAuthentication (out-of-mesh callers) when there are.
+   */
+  public get destinationObjects(): ApiObject[] {
+    return this.rule.objects();
   }
 }

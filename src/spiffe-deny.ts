@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Identity } from './identity';
 import { AuthorizationPolicy } from './imports/security.istio.io';
@@ -32,5 +33,13 @@ export class SpiffeDeny extends Construct {
    */
   public get policies(): AuthorizationPolicy[] {
     return this.rule.policies();
+  }
+
+  /**
+   * Every object emitted for the rule's destination: its AuthorizationPolicies, and the RequestAuthentication
+   * (rules with `jwt`) and port-level PeerAuthentication (out-of-mesh callers) when there are.
+   */
+  public get destinationObjects(): ApiObject[] {
+    return this.rule.objects();
   }
 }

@@ -1,6 +1,6 @@
 import { ApiObject, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { ExternalHost, KernelFlavor, SpiffeAllow } from '../src';
+import { ExternalHost, Identity, KernelFlavor, SpiffeAllow } from '../src';
 import { Fixture, fixture } from './support/fixture';
 
 // docs/architecture.md#escape-hatches: every emitted object can be reached to add labels or annotations
@@ -38,6 +38,25 @@ describe('escape hatches', () => {
     expect(l7.policies).toEqual(l4.policies);
     for (const p of l7.policies) p.metadata.addAnnotation('owner', 'shop-team');
     expect(metadataOf(fx, 'AuthorizationPolicy', 'api-require-waypoint').annotations).toEqual({ owner: 'shop-team' });
+  });
+
+  it('SpiffeAllow.destinationObjects: also the RequestAuthentication and the port-level PeerAuthentication', () => {
+    const { fx, web, api } = shop();
+    const jwt = fx.ns().allow('web-with-token', { from: [web.identity], to: api, jwt: { issuer: 'https://auth.example.com' } });
+    const scrape = fx.ns().allow('scrape', { from: [Identity.outOfMesh('monitoring', { app: 'prometheus' })], to: api, ports: [8080] });
+    expect(scrape.destinationObjects.map((o) => `${o.kind}/${o.name}`)).toEqual([
+      'AuthorizationPolicy/api-waypoint-allow', 'AuthorizationPolicy/api-require-waypoint', 'RequestAuthentication/api-jwt',
+      'AuthorizationPolicy/api-allow', 'PeerAuthentication/api-plaintext-ports',
+    ]);
+    expect(jwt.destinationObjects).toEqual(scrape.destinationObjects);
+    jwt.destinationObjects[2].metadata.addLabel('issuer', 'auth');
+    expect(metadataOf(fx, 'RequestAuthentication', 'api-jwt').labels?.issuer).toBe('auth');
+  });
+
+  it('MeshPerimeter: the intents ConfigMap', () => {
+    const { fx } = shop();
+    fx.perimeter.intentsConfigMap!.metadata.addAnnotation('argocd.argoproj.io/sync-wave', '-1');
+    expect(metadataOf(fx, 'ConfigMap', 'mesh-perimeter-intents').annotations).toEqual({ 'argocd.argoproj.io/sync-wave': '-1' });
   });
 
   it('SpiffeDeny.policies', () => {

@@ -1,8 +1,8 @@
 import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import { ExternalHost } from '../src';
-import { meshSettings } from '../src/private/settings';
 import { fixture } from './support/fixture';
+import { meshSettings } from '../src/private/settings';
 
 /** A perimeter with an L4 rule, an HTTP rule (so a waypoint the perimeter adds), egress and a kernel backstop. */
 function shop() {

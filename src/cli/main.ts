@@ -192,7 +192,7 @@ const isManifest = (d: unknown): boolean => typeof d === 'object' && d !== null 
 export function load(paths: string[], opts: LoadOptions = {}): PerimeterVerifier {
   const { manifests, files } = loadManifests(paths, opts);
   try {
-    return PerimeterVerifier.fromManifests(manifests as Record<string, any>[], opts);
+    return PerimeterVerifier.fromManifests(manifests as object[], opts);
   } catch (e) {
     if (e instanceof ManifestError) throw new ManifestError(`${files.join(', ')}: ${e.message}`);
     throw e;

@@ -1,9 +1,9 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { destinationEmitters } from './emitted';
 import { conflict } from './errors';
 import { HttpConditions, Intent, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
 import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_INGRESS_USE_WAYPOINT, LABEL_USE_WAYPOINT } from './istio';
-import { destinationEmitters } from './emitted';
 import { perimeterLabels } from './metadata';
 import { orderAfter } from './objects';
 import { ingressCaller, isOutOfMesh, Placement, placementOf, servicePorts, waypointPrincipal } from './placement';

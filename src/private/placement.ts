@@ -71,7 +71,8 @@ export function checkDestination(graph: IntentGraph, destination: WorkloadNode, 
 }
 
 /** What a waypoint placement needs of the destination's Service: there is one, its ports, and its labels can be set. */
-function checkService(graph: IntentGraph, d: WorkloadNode, intents: readonly Intent[], origin: IConstruct, why: string, declared: NamespaceWaypoint | undefined): void {
+function checkService(graph: IntentGraph, d: WorkloadNode, intents: readonly Intent[], origin: IConstruct, why: string,
+  declared: NamespaceWaypoint | undefined): void {
   const service = serviceOf(d);
   if (!service) {
     throw conflict(origin, `${why} to "${d.key}" need the Service that selects it: waypoints enforce policy for traffic addressed to a Service`,

@@ -1,3 +1,4 @@
+import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
@@ -26,6 +27,8 @@ export interface DeclaredRule {
   readonly intent: Intent;
   /** The AuthorizationPolicies of the rule's destination, as they are when asked. */
   readonly policies: () => AuthorizationPolicy[];
+  /** Every object emitted for the rule's destination, as they are when asked. */
+  readonly objects: () => ApiObject[];
 }
 
 /**
@@ -62,7 +65,11 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
   checkDeclaredOnSynth(scope, graph);
   checkSharedIdentityOnSynth(scope, graph, sources);
   checkSharedIdentityOnSynth(scope, graph, exceptSources, 'an exception (exceptFrom)');
-  return { intent, policies: () => destinationObjects(graph, destination.key, AuthorizationPolicy) };
+  return {
+    intent,
+    policies: () => destinationObjects(graph, destination.key, AuthorizationPolicy),
+    objects: () => destinationObjects(graph, destination.key, ApiObject),
+  };
 }
 
 /** Out-of-mesh callers carry no identity: only plain L4 allows, on named ports, in a rule of their own. */
