@@ -154,11 +154,9 @@ export class KernelBackstop extends Construct {
       else this.np(scope, 'Probes', 'allow-kubelet-probes', n.name, () => npProbes(this.probeCidrs));
     }
     if (this.anyCaller) this.ensureGroup(n.name, NAMESPACE_CALLERS, undefined);
-    // a namespace declared after rules to its workloads: their pod groups are added now (order does not matter)
-    if (this.subscribed) {
-      for (const i of this.settings.graph.intents) if (touches(i, n.name)) this.onIntent(i);
-      for (const e of this.settings.graph.egress) if (e.namespace === n.name || e.waypoint?.namespace === n.name) this.onEgress(e);
-    }
+    // a namespace declared after rules to or from its workloads: their pod groups are added now (order does not
+    // matter; egress needs its MeshNamespace, so none comes before it)
+    if (this.subscribed) for (const i of this.settings.graph.intentsNaming(n.name)) this.onIntent(i);
   }
 
   private onIntent(intent: Intent): void {
@@ -252,11 +250,6 @@ export class KernelBackstop extends Construct {
       spec: Lazy.any({ produce: spec }) as CiliumNetworkPolicySpec,
     });
   }
-}
-
-/** Whether an intent names a workload or caller of `namespace`. */
-function touches(intent: Intent, namespace: string): boolean {
-  return intent.destination.namespace === namespace || intent.sources.some((s) => s.namespace === namespace || s.kind === 'any');
 }
 
 /** Whether an intent opens traffic from mesh callers (which a waypoint in front of the destination relays). */

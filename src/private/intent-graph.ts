@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import type { HeaderCondition, JwtIssuer } from '../request-conditions';
 import { conflict } from './errors';
+import { pushTo } from '../verifier/multimap';
 
 /** A Service that selects a workload: its name, its port mapping, and the object when it is in this app. */
 export interface ServiceRef {
@@ -163,6 +164,7 @@ export class IntentGraph {
   private readonly workloadNodes = new Map<string, { node: WorkloadNode; origin: IConstruct }>();
   private readonly intentList: Intent[] = [];
   private readonly intentsByDestination = new Map<string, Intent[]>();
+  private readonly intentsByNamespace = new Map<string, Intent[]>();
   private readonly byServiceAccount = new Map<string, WorkloadNode[]>();
   private readonly namespacesByScope = new Map<IConstruct, NamespaceNode>();
   private readonly egressList: EgressIntent[] = [];
@@ -297,12 +299,19 @@ export class IntentGraph {
     const toDestination = this.intentsByDestination.get(intent.destination.key);
     if (toDestination) toDestination.push(intent);
     else this.intentsByDestination.set(intent.destination.key, [intent]);
+    const named = new Set([intent.destination.namespace, ...intent.sources.map((s) => s.namespace)]);
+    for (const ns of named) if (ns !== undefined) pushTo(this.intentsByNamespace, ns, intent);
     this.changed((l) => l.onIntent?.(intent));
   }
 
   /** The intents to one destination, in declaration order. */
   public intentsTo(destinationKey: string): readonly Intent[] {
     return this.intentsByDestination.get(destinationKey) ?? [];
+  }
+
+  /** The intents whose destination or a caller is in `namespace`, in declaration order. */
+  public intentsNaming(namespace: string): readonly Intent[] {
+    return this.intentsByNamespace.get(namespace) ?? [];
   }
 
   /** Every declared intent, in declaration order. */
