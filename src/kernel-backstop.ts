@@ -19,7 +19,7 @@ import { checkCidr, checkSelector } from './private/validation';
 /** Props for `KernelBackstop`. */
 export interface KernelBackstopProps {
   /**
-   * The namespaces to cover.
+   * The mesh namespaces to cover.
    * @default - every MeshNamespace of the perimeter, including those declared after the backstop
    */
   readonly meshNamespaces?: MeshNamespace[];
