@@ -4,7 +4,7 @@ import { conflict, invalidValue } from './private/errors';
 import { SourceIdentity } from './private/intent-graph';
 import { MeshSettings } from './private/settings';
 import { checkCidr, checkDnsLabel, checkDnsSubdomain, checkSelector, checkTrustDomain } from './private/validation';
-import { Workload } from './workload';
+import type { Workload } from './workload';
 
 const SPIFFE_ID = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/;
 

@@ -5,8 +5,8 @@ import { CiliumClusterwideNetworkPolicy, CiliumNetworkPolicy, CiliumNetworkPolic
 import { KernelFlavor } from './kernel-flavor';
 import { MeshNamespace } from './mesh-namespace';
 import { nonIsolating, wouldEnforceScope } from './private/audit';
-import { conflict } from './private/errors';
-import { EgressIntent, GraphListener, Intent, NamespaceNode, WaypointRef, WorkloadNode } from './private/intent-graph';
+import { conflict, invalidValue } from './private/errors';
+import { EgressIntent, GraphListener, Intent, NamespaceNode, NamespaceWaypoint, WaypointRef, WorkloadNode } from './private/intent-graph';
 import { GATEWAY_NAME_LABEL } from './private/istio';
 import { KernelPlan, NAMESPACE_CALLERS, XDS_PORT } from './private/kernel-plan';
 import {
@@ -14,21 +14,22 @@ import {
   NetworkPolicySpec, npDefaultDeny, npDns, npEgressTo, npGroup, npProbes,
 } from './private/kernel-render';
 import { perimeterLabels } from './private/metadata';
+import { placementOf } from './private/placement';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkCidr, checkSelector } from './private/validation';
 
 /** Props for `KernelBackstop`. */
 export interface KernelBackstopProps {
   /**
-   * The namespaces to cover.
+   * The mesh namespaces to cover.
    * @default - every MeshNamespace of the perimeter, including those declared after the backstop
    */
-  readonly namespaces?: MeshNamespace[];
+  readonly meshNamespaces?: MeshNamespace[];
   /**
    * The policy language.
-   * @default - the MeshPerimeter's `kernel`
+   * @default - the MeshPerimeter's `kernelFlavor`
    */
-  readonly flavor?: KernelFlavor;
+  readonly kernelFlavor?: KernelFlavor;
   /**
    * The cluster's pod and Service CIDRs, which an egress waypoint may not reach as "the world"
    * (NetworkPolicy flavor; Cilium pins external hosts by name instead).
@@ -72,7 +73,9 @@ export class KernelBackstop extends Construct {
   public static readonly AMBIENT_PROBE_CIDRS: string[] = ['169.254.7.127/32', 'fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128'];
 
   /** The policy language. */
-  public readonly flavor: KernelFlavor;
+  public readonly kernelFlavor: KernelFlavor;
+  /** The cluster-wide CiliumClusterwideNetworkPolicy that admits SNAT'd kubelet probes (Cilium flavor only). */
+  public readonly ambientProbes?: CiliumClusterwideNetworkPolicy;
   /** How the kernel policies act (see `KernelBackstopProps.enforcement`). */
   public readonly enforcement: Enforcement;
   private readonly settings: MeshSettings;
@@ -82,6 +85,8 @@ export class KernelBackstop extends Construct {
   private readonly istiodLabels: Record<string, string>;
   private readonly probeCidrs: string[];
   private plan?: { version: number; plan: KernelPlan };
+  /** Whether the graph has told of what it held when the backstop was declared (later namespaces then catch up). */
+  private subscribed = false;
   /** Service accounts (`namespace/name`) that call out: each workload running as one gets egress rules. */
   private readonly callerAccounts = new Set<string>();
   /** Whether a rule admits any mesh identity: every namespace's pods then call out. */
@@ -90,19 +95,19 @@ export class KernelBackstop extends Construct {
   constructor(scope: Construct, id: string, props: KernelBackstopProps = {}) {
     super(scope, id);
     this.settings = meshSettings(this);
-    this.flavor = props.flavor ?? this.settings.kernel;
+    this.kernelFlavor = props.kernelFlavor ?? this.settings.kernelFlavor;
     this.enforcement = props.enforcement ?? this.settings.enforcement;
     this.clusterCidrs = (props.clusterCidrs ?? ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16']).map((c) => checkCidr(this, 'cluster CIDR', c));
     this.istiodLabels = checkSelector(this, 'istiodLabels', props.istiodLabels ?? { app: 'istiod' });
     this.probeCidrs = (props.probeCidrs ?? KernelBackstop.AMBIENT_PROBE_CIDRS).map((c) => checkCidr(this, 'probe CIDR', c));
-    if (props.namespaces) {
-      if (props.namespaces.length === 0) {
-        throw conflict(this, 'a KernelBackstop covers no namespace (namespaces: [])', 'list the MeshNamespaces to cover, or omit namespaces to cover all of them');
+    if (props.meshNamespaces) {
+      if (props.meshNamespaces.length === 0) {
+        throw conflict(this, 'a KernelBackstop covers no namespace (meshNamespaces: [])', 'list the MeshNamespaces to cover, or omit meshNamespaces to cover all of them');
       }
-      this.only = new Set(props.namespaces.map((n) => n.name));
+      this.only = new Set(props.meshNamespaces.map((n) => n.name));
     }
-    if (this.flavor === KernelFlavor.CILIUM) {
-      new CiliumClusterwideNetworkPolicy(this, 'AmbientProbes', {
+    if (this.kernelFlavor === KernelFlavor.CILIUM) {
+      this.ambientProbes = new CiliumClusterwideNetworkPolicy(this, 'AmbientProbes', {
         metadata: { name: 'allow-ambient-hostprobes', labels: perimeterLabels() },
         spec: ciliumProbes(this.probeCidrs),
       });
@@ -111,13 +116,12 @@ export class KernelBackstop extends Construct {
       onNamespace: (n) => this.coverNamespace(n),
       onIntent: (i) => this.onIntent(i),
       onEgress: (e) => this.onEgress(e),
-      onWaypoint: (d, wp) => {
-        if (wp && this.settings.graph.intentsTo(d.key).some(servesMesh)) this.ensureWaypoint(wp);
-      },
+      onNamespaceWaypoint: (wp) => this.onNamespaceWaypoint(wp),
     };
     this.settings.graph.subscribe(listener);
-    if (props.namespaces) {
-      for (const n of props.namespaces) {
+    this.subscribed = true;
+    if (props.meshNamespaces) {
+      for (const n of props.meshNamespaces) {
         if (!this.covered.has(n.name)) {
           throw conflict(this, `namespace "${n.name}" is not managed by this KernelBackstop's perimeter`, 'declare the MeshNamespace in the same MeshPerimeter as the backstop');
         }
@@ -125,9 +129,29 @@ export class KernelBackstop extends Construct {
     }
   }
 
+  /** Names of the namespaces this backstop covers, in declaration order. */
+  public get coveredNamespaces(): string[] {
+    return [...this.covered.keys()];
+  }
+
+  /**
+   * The kernel policies of a covered namespace (NetworkPolicy `ApiObject`s, or `CiliumNetworkPolicy`s): its
+   * default deny, DNS and probe (or istiod) allowances, and one policy per pod group, e.g. to add a label with
+   * `policy.metadata.addLabel(...)`. Pod groups are added as rules are declared: ask once they all are.
+   * Audited (`enforcement`), these are the objects the app gets: none on NetworkPolicy, the non-isolating copies on Cilium.
+   */
+  public policiesOf(namespace: string): ApiObject[] {
+    if (!this.covered.has(namespace)) {
+      throw invalidValue(this, 'namespace', namespace, `a namespace this KernelBackstop covers (${this.coveredNamespaces.join(', ') || 'none'})`,
+        'pass the name of a covered MeshNamespace (KernelBackstop.coveredNamespaces)');
+    }
+    // enforcing, the namespace's scope holds the policies; audited, it holds the copies the app gets (if any)
+    return (this.node.tryFindChild(namespace)?.node.children ?? []).filter((c): c is ApiObject => c instanceof ApiObject);
+  }
+
   private coverNamespace(n: NamespaceNode): void {
     if (this.only && !this.only.has(n.name)) return;
-    this.settings.graph.cover(n.name, this.flavor, this);
+    this.settings.graph.cover(n.name, this.kernelFlavor, this);
     if (this.audits) this.settings.graph.kernelAudited.add(n.name);
     // audited: the enforcing policies go outside the app, where only the synthesis-time proof reads them
     const scope = new Construct(this.audits ? wouldEnforceScope(this.settings.graph, this) : this, n.name);
@@ -135,7 +159,7 @@ export class KernelBackstop extends Construct {
     const dns: PodTarget = this.settings.dnsSelector;
     // every sidecar fetches its config and certificate from istiod
     const istiod: PodTarget = { namespace: this.settings.rootNamespace, podLabels: this.istiodLabels, port: XDS_PORT };
-    if (this.flavor === KernelFlavor.CILIUM) {
+    if (this.kernelFlavor === KernelFlavor.CILIUM) {
       this.cnp(scope, 'DefaultDeny', 'default-deny', n.name, () => ciliumDefaultDeny());
       this.cnp(scope, 'Dns', 'allow-dns', n.name, () => ciliumDns(dns));
       if (n.sidecar) this.cnp(scope, 'Istiod', 'allow-istiod', n.name, () => ciliumEgressTo(istiod, ['TCP']));
@@ -146,16 +170,29 @@ export class KernelBackstop extends Construct {
       else this.np(scope, 'Probes', 'allow-kubelet-probes', n.name, () => npProbes(this.probeCidrs));
     }
     if (this.anyCaller) this.ensureGroup(n.name, NAMESPACE_CALLERS, undefined);
+    // a namespace declared after rules to or from its workloads: their pod groups are added now (order does not
+    // matter; egress needs its MeshNamespace, so none comes before it)
+    if (this.subscribed) for (const i of this.settings.graph.intentsNaming(n.name)) this.onIntent(i);
   }
 
   private onIntent(intent: Intent): void {
+    const graph = this.settings.graph;
+    const wp = placementOf(graph, intent.destination).waypoint;
+    const earlier = graph.intentsTo(intent.destination.key).filter((i) => i !== intent);
+    // a rule that moves its destination behind the waypoint moves the destination's earlier rules there too
+    if (wp && !placementOf(graph, intent.destination, earlier).waypoint && earlier.some(servesMesh)) this.ensureWaypoint(wp);
     // any rule may name a workload that runs as a calling service account (whose egress then moves to it)
     for (const w of [intent.destination, ...intent.sources.map((s) => s.workload)]) if (w) this.ensureIfCalling(w);
     if (intent.action !== 'ALLOW') return;
     this.ensureWorkload(intent.destination);
-    const wp = this.settings.graph.waypointOf(intent.destination.key);
     if (wp && servesMesh(intent)) this.ensureWaypoint(wp);
     for (const s of intent.sources) this.ensureCaller(s.kind, s.namespace, s.workload, s.serviceAccount);
+  }
+
+  /** A namespace routed through its waypoint after rules: the waypoint now relays the rules to its workloads. */
+  private onNamespaceWaypoint(wp: NamespaceWaypoint): void {
+    if (!wp.forNamespace) return;
+    for (const i of this.settings.graph.intents) if (i.destination.namespace === wp.namespace && servesMesh(i)) this.ensureWaypoint(wp);
   }
 
   private onEgress(e: EgressIntent): void {
@@ -199,7 +236,7 @@ export class KernelBackstop extends Construct {
     if (!scope || scope.node.tryFindChild(name)) return;
     const objectName = `${name}-backstop`;
     const group = () => this.currentPlan().group(namespace, name) ?? { name, namespace, labels, ingress: [], egress: [], fqdnEgress: false };
-    if (this.flavor === KernelFlavor.CILIUM) {
+    if (this.kernelFlavor === KernelFlavor.CILIUM) {
       this.cnp(scope, name, objectName, namespace, () => ciliumGroup(group(), this.settings.dnsSelector));
     } else {
       this.np(scope, name, objectName, namespace, () => npGroup(group(), this.clusterCidrs));

@@ -10,7 +10,8 @@ import {
   ANNOTATION_WARNING, LABEL_DATAPLANE_MODE, LABEL_INJECTION, LABEL_USE_WAYPOINT, RESERVED_NAMESPACE_LABELS,
 } from './private/istio';
 import { perimeterLabels } from './private/metadata';
-import { apiObjectOf } from './private/objects';
+import { apiObjectOf, orderAfter } from './private/objects';
+import { checkDestination, DEFAULT_WAYPOINT_NAME } from './private/placement';
 import { allowNothing } from './private/policies';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkDnsLabel, checkMetadata } from './private/validation';
@@ -81,7 +82,8 @@ export class MeshNamespace extends Construct {
    * (or `istio-injection: enabled` in sidecar mode).
    */
   public static fromNamespaceName(scope: Construct, id: string, name: string, options: MeshNamespaceOptions = {}): MeshNamespace {
-    return adopting({ adopt: 'name' }, () => new MeshNamespace(scope, id, { ...options, name }));
+    const props: AdoptingProps = { ...options, name, [ADOPTION]: { adopt: 'name' } };
+    return new MeshNamespace(scope, id, props);
   }
 
   /**
@@ -90,7 +92,8 @@ export class MeshNamespace extends Construct {
    */
   public static fromNamespace(scope: Construct, id: string, namespace: IConstruct, options: MeshNamespaceOptions = {}): MeshNamespace {
     const object = apiObjectOf(scope, namespace, 'Namespace', 'namespace');
-    return adopting({ adopt: 'object', namespace: object, given: namespace }, () => new MeshNamespace(scope, id, { ...options, name: object.name }));
+    const props: AdoptingProps = { ...options, name: object.name, [ADOPTION]: { adopt: 'object', namespace: object, given: namespace } };
+    return new MeshNamespace(scope, id, props);
   }
 
   /** Name of the namespace. */
@@ -99,8 +102,11 @@ export class MeshNamespace extends Construct {
   public readonly dataplaneMode: DataplaneMode;
   /** Namespace-wide mTLS mode. */
   public readonly mtls: MtlsMode;
-  /** The Namespace object (its `ApiObject`), unless the namespace was adopted by name. */
-  public readonly namespace?: ApiObject;
+  /**
+   * The Namespace object (its `ApiObject`), unless the namespace was adopted by name: created here, or the
+   * adopted one (`fromNamespace`). Add labels or annotations with `namespaceObject.metadata`.
+   */
+  public readonly namespaceObject?: ApiObject;
   /** The namespace PeerAuthentication (`default`). */
   public readonly peerAuthentication: PeerAuthentication;
   /** The namespace-wide ztunnel deny, when `defaultDeny` is on. */
@@ -108,16 +114,15 @@ export class MeshNamespace extends Construct {
   /** Whether the namespace default deny is on. */
   public readonly defaultDeny: boolean;
   private _waypoint?: Waypoint;
-  private waypointForNamespace = false;
   private readonly settings: MeshSettings;
   private readonly adopted: 'name' | 'object' | undefined;
 
-  private readonly namespaceObject?: ApiObject;
+  /** The adopted Namespace object (`fromNamespace`), which the objects of this construct are ordered after. */
+  private readonly adoptedObject?: ApiObject;
 
   constructor(scope: Construct, id: string, props: MeshNamespaceProps = {}) {
     super(scope, id);
-    const adoption = pendingAdoption;
-    pendingAdoption = undefined;
+    const adoption = (props as AdoptingProps)[ADOPTION];
     this.settings = meshSettings(this);
     this.adopted = adoption?.adopt;
     this.name = checkDnsLabel(this, 'namespace name', props.name ?? id);
@@ -137,8 +142,8 @@ export class MeshNamespace extends Construct {
       scope: this,
       sidecar: this.dataplaneMode === DataplaneMode.SIDECAR,
       permissive: this.mtls === MtlsMode.PERMISSIVE,
-      enrolledInWaypoint: () => this.waypointForNamespace,
-      ensureWaypoint: () => this._waypoint ?? this.addWaypoint(),
+      defaultDeny: this.defaultDeny,
+      adoptedObject: adoption?.namespace,
     });
 
     const meshLabels: Record<string, string> = this.dataplaneMode === DataplaneMode.AMBIENT
@@ -146,17 +151,17 @@ export class MeshNamespace extends Construct {
       : { [LABEL_INJECTION]: 'enabled' };
 
     if (adoption?.adopt === 'object') {
-      this.namespace = adoption.namespace!;
+      this.namespaceObject = adoption.namespace!;
       for (const key of Object.keys(RESERVED_NAMESPACE_LABELS)) {
-        if (this.namespace.metadata.getLabel(key) !== undefined) {
+        if (this.namespaceObject.metadata.getLabel(key) !== undefined) {
           throw conflict(this, `the adopted Namespace ${adoption.given!.node.path} already sets label "${key}"`,
             `remove it from the adopted Namespace and use ${RESERVED_NAMESPACE_LABELS[key]} on the MeshNamespace`);
         }
       }
-      for (const [k, v] of Object.entries(meshLabels)) this.namespace.metadata.addLabel(k, v);
-      this.namespaceObject = this.namespace;
+      for (const [k, v] of Object.entries(meshLabels)) this.namespaceObject.metadata.addLabel(k, v);
+      this.adoptedObject = this.namespaceObject;
     } else if (adoption?.adopt !== 'name') {
-      this.namespace = new ApiObject(this, 'Resource', {
+      this.namespaceObject = new ApiObject(this, 'Resource', {
         apiVersion: 'v1',
         kind: 'Namespace',
         metadata: {
@@ -196,14 +201,21 @@ export class MeshNamespace extends Construct {
     if (props.waypoint) this.addWaypoint(props.waypoint);
   }
 
-  /** The namespace waypoint, if one was added. */
+  /**
+   * The namespace waypoint: the one added with `addWaypoint` (or the `waypoint` prop), else the one the
+   * perimeter added for the namespace's first HTTP rule, if any.
+   */
   public get waypoint(): Waypoint | undefined {
-    return this._waypoint;
+    return this._waypoint ?? (this.node.tryFindChild('Waypoint') as Waypoint | undefined);
   }
 
   /**
    * Adds the namespace waypoint (a Gateway of class `istio-waypoint`). A namespace has at most one;
    * with `defaultDeny` on, the waypoint denies everything not allowed by a policy attached to it.
+   *
+   * Order does not matter: after HTTP rules (which made the perimeter add the default waypoint), this takes
+   * that waypoint over when the options describe it; with `useForNamespace` after rules, the rules to the
+   * namespace's workloads move to the waypoint (their Services must allow it, as for an HTTP rule).
    */
   public addWaypoint(options: NamespaceWaypointOptions = {}): Waypoint {
     if (this._waypoint) {
@@ -214,25 +226,31 @@ export class MeshNamespace extends Construct {
       throw conflict(this, `a waypoint was requested for namespace "${this.name}" in sidecar mode; waypoints serve ambient workloads only`,
         'remove the waypoint, or use dataplaneMode: DataplaneMode.AMBIENT');
     }
-    const waypoint = new Waypoint(this, 'Waypoint', {
-      ...options,
-      namespace: this.name,
-      defaultDeny: options.defaultDeny ?? this.defaultDeny,
-    });
-    if (options.useForNamespace ?? false) {
-      if (this.settings.graph.intents.some((i) => i.destination.namespace === this.name)) {
-        throw conflict(this, `waypoint.useForNamespace would route the Services of "${this.name}" through the waypoint after rules for them were placed at ztunnel`,
-          'route the namespace through its waypoint before declaring rules: pass waypoint: { useForNamespace: true } in the MeshNamespace props');
-      }
-      if (!this.namespace) {
-        throw conflict(this, `waypoint.useForNamespace needs to label namespace "${this.name}", which was adopted by name and is not part of this app`,
-          `label the namespace "${LABEL_USE_WAYPOINT}=${waypoint.name}" where it is created, and drop useForNamespace`);
-      }
-      this.namespace.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
-      this.waypointForNamespace = true;
+    const defaultDeny = options.defaultDeny ?? this.defaultDeny;
+    const emitted = this.waypoint;
+    if (emitted && ((options.name ?? emitted.name) !== emitted.name || (options.trafficType ?? emitted.trafficType) !== emitted.trafficType
+      || Object.keys(options.labels ?? {}).length > 0 || defaultDeny !== this.defaultDeny)) {
+      throw conflict(this, `namespace "${this.name}" already has the waypoint "${emitted.name}", which the perimeter added for an HTTP rule, and the options ask for a different one`,
+        'declare the waypoint before the HTTP rules (the waypoint prop of the MeshNamespace), or pass only useForNamespace');
     }
+    const name = options.name ?? DEFAULT_WAYPOINT_NAME;
+    const forNamespace = options.useForNamespace ?? false;
+    if (forNamespace) {
+      if (!this.namespaceObject) {
+        throw conflict(this, `waypoint.useForNamespace needs to label namespace "${this.name}", which was adopted by name and is not part of this app`,
+          `label the namespace "${LABEL_USE_WAYPOINT}=${name}" where it is created, and drop useForNamespace`);
+      }
+      // the rules already declared for the namespace's workloads move to the waypoint: check that they can
+      const graph = this.settings.graph;
+      const declared = { namespace: this.name, name, forNamespace };
+      const destinations = new Map(graph.intents.filter((i) => i.destination.namespace === this.name).map((i) => [i.destination.key, i.destination]));
+      for (const d of destinations.values()) checkDestination(graph, d, graph.intentsTo(d.key), this, declared);
+    }
+    const waypoint = emitted ?? new Waypoint(this, 'Waypoint', { ...options, namespace: this.name, defaultDeny });
+    if (forNamespace) this.namespaceObject!.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
     this._waypoint = waypoint;
-    this.orderAfterNamespace(waypoint);
+    if (!emitted) this.orderAfterNamespace(waypoint);
+    this.settings.graph.addNamespaceWaypoint({ namespace: this.name, name: waypoint.name, forNamespace });
     return waypoint;
   }
 
@@ -241,10 +259,7 @@ export class MeshNamespace extends Construct {
    * (a Namespace created here comes first already, being the first object of this construct).
    */
   private orderAfterNamespace(construct: Construct): void {
-    if (!this.namespaceObject) return;
-    for (const child of construct.node.findAll()) {
-      if (child instanceof ApiObject) child.addDependency(this.namespaceObject);
-    }
+    if (this.adoptedObject) orderAfter(construct, this.adoptedObject);
   }
 
   /**
@@ -266,7 +281,7 @@ export class MeshNamespace extends Construct {
    * The namespace's exit to external hosts: an `EgressPerimeter` below this namespace.
    */
   public egress(id: string, options: EgressPerimeterOptions = {}): EgressPerimeter {
-    return new EgressPerimeter(this, id, { ...options, namespace: this });
+    return new EgressPerimeter(this, id, { ...options, meshNamespace: this });
   }
 
   /** Whether the Namespace object was created elsewhere (adopted by name or from a Namespace object). */
@@ -294,14 +309,13 @@ interface Adoption {
   readonly given?: IConstruct;
 }
 
-/** Set by the static factories for the constructor they call, which takes it at once. */
-let pendingAdoption: Adoption | undefined;
+/**
+ * The static factories pass their adoption to the constructor under a key only this module holds: it is
+ * no prop of the public `MeshNamespaceProps` (nor of any language binding), and no state outlives the call.
+ */
+const ADOPTION = Symbol('MeshNamespace.adoption');
 
-function adopting(adoption: Adoption, create: () => MeshNamespace): MeshNamespace {
-  pendingAdoption = adoption;
-  try {
-    return create();
-  } finally {
-    pendingAdoption = undefined;
-  }
+/** The props the static factories pass: the public props and how the namespace is adopted. */
+interface AdoptingProps extends MeshNamespaceProps {
+  readonly [ADOPTION]?: Adoption;
 }

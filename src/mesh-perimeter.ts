@@ -60,7 +60,7 @@ export interface MeshPerimeterProps {
    * The kernel-level policy language of the backstop.
    * @default KernelFlavor.NETWORK_POLICY
    */
-  readonly kernel?: KernelFlavor;
+  readonly kernelFlavor?: KernelFlavor;
   /**
    * Where the cluster DNS pods are; kernel policies allow DNS to exactly them.
    * @default DnsSelector.kubeDns()
@@ -123,7 +123,7 @@ export class MeshPerimeter extends Construct {
   /** Whether ztunnel dry-run is enabled in istiod. */
   public readonly ambientDryRun: boolean;
   /** The kernel-level policy language. */
-  public readonly kernel: KernelFlavor;
+  public readonly kernelFlavor: KernelFlavor;
   /** Where the cluster DNS pods are. */
   public readonly dnsSelector: DnsSelector;
   /** The mesh-wide ztunnel default deny (`spec: {}` in the root namespace). */
@@ -132,6 +132,8 @@ export class MeshPerimeter extends Construct {
   public readonly waypointDefaultDeny?: AuthorizationPolicy;
   /** The mesh-wide STRICT PeerAuthentication, when `meshWideStrictMtls` is set. */
   public readonly meshPeerAuthentication?: PeerAuthentication;
+  /** The ConfigMap `mesh-perimeter-intents` with the declared intents, when `publishIntents` is on. */
+  public readonly intentsConfigMap?: ApiObject;
   private readonly graph = new IntentGraph();
   private readonly settings: MeshSettings;
   private readonly meshWideStrictMtls: boolean;
@@ -158,7 +160,7 @@ export class MeshPerimeter extends Construct {
       throw conflict(this, `ambientDryRun is set but Istio ${this.istioVersion} has no ztunnel dry-run (it came in 1.29)`,
         'remove ambientDryRun, or set istioVersion to 1.29 or newer');
     }
-    this.kernel = props.kernel ?? KernelFlavor.NETWORK_POLICY;
+    this.kernelFlavor = props.kernelFlavor ?? KernelFlavor.NETWORK_POLICY;
     this.dnsSelector = props.dnsSelector ?? DnsSelector.kubeDns();
     checkDnsLabel(this, 'dnsSelector namespace', this.dnsSelector.namespace);
     checkSelector(this, 'dnsSelector podLabels', this.dnsSelector.podLabels);
@@ -170,7 +172,7 @@ export class MeshPerimeter extends Construct {
       istioVersion: this.istioVersion,
       enforcement: this.enforcement,
       ambientDryRun: this.ambientDryRun,
-      kernel: this.kernel,
+      kernelFlavor: this.kernelFlavor,
       dnsSelector: this.dnsSelector,
       graph: this.graph,
       owner: this,
@@ -198,7 +200,7 @@ export class MeshPerimeter extends Construct {
         if (cached?.doc !== doc) cached = { doc, payload: intentsPayload(doc) };
         return cached.payload;
       };
-      new ApiObject(this, 'Intents', {
+      this.intentsConfigMap = new ApiObject(this, 'Intents', {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: INTENTS_CONFIGMAP, namespace: this.rootNamespace, labels: perimeterLabels() },

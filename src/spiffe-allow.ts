@@ -1,46 +1,8 @@
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { Identity } from './identity';
-import { declareRule } from './private/rules';
-import { ClaimCondition, HeaderCondition, JwtIssuer } from './request-conditions';
-import { Workload } from './workload';
-
-/** What a SpiffeAllow or SpiffeDeny rule matches. */
-export interface SpiffeRuleProps {
-  /** The identities the rule is about. Never empty: use `Identity.anyAuthenticated()` to mean anyone. */
-  readonly from: Identity[];
-  /** The workload the rule protects. */
-  readonly to: Workload;
-  /**
-   * Container ports of the workload.
-   * @default - ALLOW: every known container port of the workload; DENY: every port
-   */
-  readonly ports?: number[];
-  /**
-   * HTTP methods (L7: enforced by a waypoint).
-   * @default - any method
-   */
-  readonly methods?: string[];
-  /**
-   * HTTP paths (L7), exact or with a `*` prefix/suffix wildcard.
-   * @default - any path
-   */
-  readonly paths?: string[];
-  /**
-   * HTTP header conditions (L7).
-   * @default - none
-   */
-  readonly headers?: HeaderCondition[];
-  /**
-   * JWT claim conditions (L7); need `jwt`.
-   * @default - none
-   */
-  readonly claims?: ClaimCondition[];
-  /**
-   * Require a valid JWT from this issuer (L7): validated by a RequestAuthentication on the destination.
-   * @default - no token required
-   */
-  readonly jwt?: JwtIssuer;
-}
+import { AuthorizationPolicy } from './imports/security.istio.io';
+import { DeclaredRule, declareRule } from './private/rules';
+import { SpiffeRuleProps } from './spiffe-rule-props';
 
 /** Props for `SpiffeAllow`. */
 export interface SpiffeAllowProps extends SpiffeRuleProps {}
@@ -54,8 +16,28 @@ export interface SpiffeAllowProps extends SpiffeRuleProps {}
  * the waypoint, so it cannot be bypassed. Rules to one destination share one policy per enforcement point.
  */
 export class SpiffeAllow extends Construct {
+  private readonly rule: DeclaredRule;
+
   constructor(scope: Construct, id: string, props: SpiffeAllowProps) {
     super(scope, id);
-    declareRule(this, 'ALLOW', props);
+    this.rule = declareRule(this, 'ALLOW', props);
+  }
+
+  /**
+   * The AuthorizationPolicies of the rule's destination, which carry this rule (shared with the other rules
+   * to the destination: one per enforcement point and action), e.g. to add a label with
+   * `policy.metadata.addLabel(...)`. The set is final once every rule to the destination is declared: a
+   * later HTTP rule moves the destination to its waypoint and replaces the ztunnel policies.
+   */
+  public get policies(): AuthorizationPolicy[] {
+    return this.rule.policies();
+  }
+
+  /**
+   * Every object emitted for the rule's destination: its AuthorizationPolicies, and the RequestAuthentication
+   * (rules with `jwt`) and port-level PeerAuthentication (out-of-mesh callers) when there are.
+   */
+  public get destinationObjects(): ApiObject[] {
+    return this.rule.objects();
   }
 }

@@ -3,6 +3,7 @@ import { Gateway, GatewaySpecListenersAllowedRoutesNamespacesFrom } from './impo
 import { AuthorizationPolicy } from './imports/security.istio.io';
 import { GATEWAY_API_GROUP, HBONE_PORT, LABEL_WAYPOINT_FOR, WAYPOINT_GATEWAY_CLASS } from './private/istio';
 import { perimeterLabels } from './private/metadata';
+import { DEFAULT_WAYPOINT_NAME, waypointPrincipal } from './private/placement';
 import { allowNothing } from './private/policies';
 import { meshSettings, MeshSettings } from './private/settings';
 import { checkDnsLabel, checkDnsServiceName, checkMetadata } from './private/validation';
@@ -60,7 +61,7 @@ export class Waypoint extends Construct {
     super(scope, id);
     this.settings = meshSettings(this);
     this.namespace = checkDnsLabel(this, 'waypoint namespace', props.namespace);
-    this.name = checkDnsServiceName(this, 'waypoint name', props.name ?? 'waypoint');
+    this.name = checkDnsServiceName(this, 'waypoint name', props.name ?? DEFAULT_WAYPOINT_NAME);
     this.trafficType = props.trafficType ?? WaypointTrafficType.SERVICE;
     const labels = checkMetadata(this, 'labels', props.labels);
     if (LABEL_WAYPOINT_FOR in labels) {
@@ -96,6 +97,6 @@ export class Waypoint extends Construct {
 
   /** The waypoint's identity as an AuthorizationPolicy principal: `<trust-domain>/ns/<namespace>/sa/<name>`. */
   public get principal(): string {
-    return `${this.settings.trustDomain}/ns/${this.namespace}/sa/${this.name}`;
+    return waypointPrincipal(this.settings.trustDomain, this);
   }
 }

@@ -1,10 +1,10 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { Identity } from './identity';
 import { conflict, invalidValue } from './private/errors';
-import { ServiceRef, WorkloadNode } from './private/intent-graph';
-import { selects } from './private/metadata';
+import { ServiceSource, WorkloadNode } from './private/intent-graph';
 import { apiObjectOf } from './private/objects';
+import { serviceRef } from './private/services';
 import { checkDnsLabel, checkDnsServiceName, checkPort, checkSelector } from './private/validation';
 
 /** A Service port and the container port it forwards to. */
@@ -108,7 +108,7 @@ export class Workload {
         labels: selector,
         serviceAccount: options.serviceAccount,
         containerPorts: declared.length > 0 ? unique(declared) : unique((service?.ports ?? []).map((p) => p.targetPort)),
-        service: () => service,
+        service: service && { kind: 'given', ref: service },
         declaredElsewhere: options.declaredElsewhere ?? false,
       };
     });
@@ -140,7 +140,6 @@ export class Workload {
       name: 'all-workloads',
       containerPorts: [],
       declaredElsewhere: true,
-      service: () => undefined,
     }));
   }
 
@@ -157,7 +156,9 @@ export class Workload {
       const pod = obj.spec?.template;
       const ports = unique((pod?.spec?.containers ?? []).flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)));
       const given = options.service ? serviceRef(scope, apiObjectOf(scope, options.service, 'Service', 'service'), namespace) : undefined;
-      const service = given ? () => given : memo(() => discoverService(scope, controller, namespace, pod?.metadata?.labels ?? {}));
+      const service: ServiceSource = given
+        ? { kind: 'given', ref: given }
+        : { kind: 'discover', controller, namespace, podLabels: pod?.metadata?.labels ?? {}, origin: scope };
       return {
         namespace,
         name: checkDnsServiceName(scope, 'workload name', options.name ?? obj.metadata.name),
@@ -201,49 +202,6 @@ export class Workload {
 
 }
 
-function memo<T>(f: () => T): () => T {
-  let done = false;
-  let value: T;
-  return () => {
-    if (!done) {
-      value = f();
-      done = true;
-    }
-    return value;
-  };
-}
-
 function unique(ports: number[]): number[] {
   return [...new Set(ports.filter((p) => typeof p === 'number'))].sort((a, b) => a - b);
-}
-
-function serviceRef(scope: IConstruct, obj: ApiObject, namespace: string): ServiceRef {
-  const json = obj.toJson();
-  const ns = json.metadata?.namespace ?? Chart.of(obj).namespace;
-  if (ns !== namespace) {
-    throw conflict(scope, `Service ${json.metadata?.name} is in namespace "${ns}", not in the workload's namespace "${namespace}"`,
-      'pass the Service that selects the workload in its own namespace');
-  }
-  return {
-    name: json.metadata.name,
-    ports: (json.spec?.ports ?? []).map((p: any) => ({ port: p.port, targetPort: typeof p.targetPort === 'number' ? p.targetPort : p.port })),
-    object: obj,
-  };
-}
-
-/** The one Service in the app, in `namespace`, whose selector matches `podLabels`. */
-function discoverService(scope: IConstruct, controller: IConstruct, namespace: string, podLabels: Record<string, string>): ServiceRef | undefined {
-  const matches: ApiObject[] = [];
-  for (const c of controller.node.root.node.findAll()) {
-    if (!ApiObject.isApiObject(c) || c.kind !== 'Service' || c.apiVersion !== 'v1') continue;
-    const json = c.toJson();
-    const selector: Record<string, string> = json.spec?.selector ?? {};
-    if ((json.metadata?.namespace ?? Chart.of(c).namespace) !== namespace || Object.keys(selector).length === 0) continue;
-    if (selects(selector, podLabels)) matches.push(c);
-  }
-  if (matches.length > 1) {
-    throw conflict(scope, `${controller.node.path} is selected by several Services (${matches.map((m) => m.name).join(', ')})`,
-      'pass the one the rules are for with { service }');
-  }
-  return matches.length === 1 ? serviceRef(scope, matches[0], namespace) : undefined;
 }

@@ -27,7 +27,7 @@ interface ShopOptions {
  * `options.perimeter` says otherwise.
  */
 function shop(flavor: KernelFlavor, options: ShopOptions = {}) {
-  const fx = fixture({ perimeter: { ...AUDIT, kernel: flavor, ...options.perimeter }, namespaces: {} });
+  const fx = fixture({ perimeter: { ...AUDIT, kernelFlavor: flavor, ...options.perimeter }, namespaces: {} });
   const backstop = new KernelBackstop(fx.perimeter, 'backstop', { enforcement: options.kernel });
   const ns = new MeshNamespace(fx.perimeter, 'shop', { mtls: options.shopMtls });
   new MeshNamespace(fx.perimeter, 'web');
@@ -95,7 +95,7 @@ describe('an AUDIT perimeter', () => {
       const touching = (c: Comparison) => c.overPermission.filter((d) => ours(d.to) || (!d.to.includes('/') && ours(d.from))).map((d) => `${d.from} ${d.to}:${d.port}`);
       expect([touching(v.compare()), v.compare().underPermission]).toEqual([[], []]);
       // without them, exactly the flows that only the kernel stops are left
-      expect(touching(v.compare({ ...v.intents, kernelAudited: undefined })).sort()).toEqual([
+      expect(touching(v.compare({ ...v.intents!, kernelAudited: undefined })).sort()).toEqual([
         // a plaintext caller is narrowed to its pods by the kernel alone (ztunnel sees no identity)
         '203.0.113.10 shop/api:9090', 'monitoring/* shop/api:9090', 'monitoring/grafana shop/api:9090',
         // and so is direct egress past the egress waypoint
@@ -184,7 +184,7 @@ describe('an AUDIT perimeter', () => {
 
   it('audits direct Cilium egress and a sidecar namespace too: both deny nothing, and the proof holds', () => {
     const namespaces = { shop: {}, legacy: { dataplaneMode: DataplaneMode.SIDECAR } };
-    const fx = fixture({ perimeter: { ...AUDIT, kernel: KernelFlavor.CILIUM }, backstop: true, namespaces });
+    const fx = fixture({ perimeter: { ...AUDIT, kernelFlavor: KernelFlavor.CILIUM }, backstop: true, namespaces });
     const hello = fx.workload('hello', [8080]);
     const old = fx.workload('old', [8080], { namespace: 'legacy' });
     fx.ns().egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [hello.identity], hosts: [ExternalHost.tls('api.github.com')] });

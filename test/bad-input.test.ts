@@ -51,9 +51,9 @@ const CASES: Case[] = [
   ['a waypoint in sidecar mode', 'test/p/legacy', /waypoint was requested for namespace "legacy" in sidecar mode/, () => new MeshNamespace(base().p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR, waypoint: {} })],
   ['a second namespace waypoint', 'test/p/web', /already has the waypoint "waypoint"/, () => new MeshNamespace(base().p, 'web', { waypoint: {} }).addWaypoint()],
   ['a waypoint name that cannot be a Service name', 'test/p/web/Waypoint', /invalid waypoint name "9lives"/, () => new MeshNamespace(base().p, 'web', { waypoint: { name: '9lives' } })],
-  ['namespace routing after rules were placed', 'test/p/shop', /would route the Services of "shop" through the waypoint after rules for them were placed/, () => {
+  ['namespace routing after a rule to a workload without a Service', 'test/p/shop', /rules for a workload of namespace "shop", whose Services use its waypoint, to "shop\/db" need the Service that selects it/, () => {
     const b = base();
-    b.shop.allow('a', { from: anyone, to: b.api });
+    b.shop.allow('a', { from: anyone, to: Workload.fromLabels('shop', { app: 'db' }, { ports: [5432], declaredElsewhere: true }) });
     b.shop.addWaypoint({ useForNamespace: true });
   }],
   ['namespace routing for a namespace adopted by name', 'test/p/ext', /adopted by name and is not part of this app/, () => MeshNamespace.fromNamespaceName(base().p, 'ext', 'ext', { waypoint: { useForNamespace: true } })],
@@ -147,7 +147,7 @@ const CASES: Case[] = [
   }],
   ['an egress caller from another namespace', 'test/p/shop/egress', /invalid egress caller "ns:web"/, () => base().shop.egress('egress').allow({ from: anyone, hosts: tls('a.example.com') })],
   ['direct egress in a perimeter without Cilium', 'test/p/shop/direct', /EgressMode.CILIUM_DIRECT needs Cilium/, () => base().shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT })],
-  ['a direct egress caller that is not a workload', 'test/p/shop/direct', /invalid direct egress caller/, () => base({ kernel: KernelFlavor.CILIUM }).shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [Identity.namespace('shop')], hosts: tls('a.example.com') })],
+  ['a direct egress caller that is not a workload', 'test/p/shop/direct', /invalid direct egress caller/, () => base({ kernelFlavor: KernelFlavor.CILIUM }).shop.egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [Identity.namespace('shop')], hosts: tls('a.example.com') })],
   ['waypoint egress from a sidecar namespace', 'test/p/legacy/egress', /run sidecars, which never send through an egress waypoint/, () => new MeshNamespace(base().p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR }).egress('egress')],
   ['an egress perimeter without a kernel backstop', '[test/p/shop/egress]', /no KernelBackstop covers namespace "shop"/, () => {
     const b = base();
@@ -156,7 +156,7 @@ const CASES: Case[] = [
   }],
 
   // KernelBackstop
-  ['a backstop over no namespace', 'test/p/b', /covers no namespace/, () => new KernelBackstop(base().p, 'b', { namespaces: [] })],
+  ['a backstop over no namespace', 'test/p/b', /covers no namespace/, () => new KernelBackstop(base().p, 'b', { meshNamespaces: [] })],
   ['a cluster CIDR without a prefix length', 'test/p/b', /invalid cluster CIDR "10.0.0.0"/, () => new KernelBackstop(base().p, 'b', { clusterCidrs: ['10.0.0.0'] })],
   ['two backstops over one namespace', 'test/p/two', /already covered by the KernelBackstop test\/p\/one/, () => {
     const b = base();
@@ -165,7 +165,7 @@ const CASES: Case[] = [
   }],
   ['a namespace of another perimeter', 'test/west/b', /is not managed by this KernelBackstop's perimeter/, () => {
     const b = base();
-    new KernelBackstop(new MeshPerimeter(b.chart, 'west', { rootNamespace: 'istio-west' }), 'b', { namespaces: [b.shop] });
+    new KernelBackstop(new MeshPerimeter(b.chart, 'west', { rootNamespace: 'istio-west' }), 'b', { meshNamespaces: [b.shop] });
   }],
 ];
 

@@ -50,7 +50,7 @@ describe('EgressPerimeter', () => {
 
     it('names the waypoint as asked and puts several ports of one host in one ServiceEntry', () => {
       const { chart, ns, backend, frontend } = production();
-      const egress = new EgressPerimeter(ns, 'egress', { namespace: ns, waypointName: 'exit' });
+      const egress = new EgressPerimeter(ns, 'egress', { meshNamespace: ns, waypointName: 'exit' });
       egress.allow({ from: [backend.identity], hosts: [ExternalHost.tls('api.partner.com'), ExternalHost.tls('api.partner.com', 8443)] });
       egress.allow({ from: [frontend.identity], hosts: [ExternalHost.tls('api.partner.com')] });
       const out = synthValid(chart);
@@ -103,8 +103,8 @@ describe('EgressPerimeter', () => {
       const b = new MeshNamespace(perimeter, 'team-b');
       const appA = Workload.fromDeployment(deployApp(chart, { namespace: 'team-a', name: 'app-a', ports: [8080] }).deployment);
       const appB = Workload.fromDeployment(deployApp(chart, { namespace: 'team-b', name: 'app-b', ports: [8080] }).deployment);
-      a.egress('egress', { egressNamespace: egressNs, waypointName: 'egress' }).allow({ from: [appA.identity], hosts: [ExternalHost.tls('api.stripe.com')] });
-      b.egress('egress', { egressNamespace: egressNs, waypointName: 'egress' }).allow({ from: [appB.identity], hosts: [ExternalHost.tls('api.github.com')] });
+      a.egress('egress', { egressMeshNamespace: egressNs, waypointName: 'egress' }).allow({ from: [appA.identity], hosts: [ExternalHost.tls('api.stripe.com')] });
+      b.egress('egress', { egressMeshNamespace: egressNs, waypointName: 'egress' }).allow({ from: [appB.identity], hosts: [ExternalHost.tls('api.github.com')] });
       const out = synthValid(chart);
       expect(ofKind(out, 'Gateway').map((g) => `${g.metadata.namespace}/${g.metadata.name}`)).toEqual(['istio-egress/egress']);
       expect(only(out, 'AuthorizationPolicy', 'api-stripe-com-callers', 'istio-egress').spec.rules[0].from)
@@ -118,7 +118,7 @@ describe('EgressPerimeter', () => {
 
   describe('Cilium direct mode', () => {
     it('emits no Istio egress objects: the Cilium backstop pins the hosts', () => {
-      const { chart, ns, backend } = production({ kernel: KernelFlavor.CILIUM });
+      const { chart, ns, backend } = production({ kernelFlavor: KernelFlavor.CILIUM });
       const egress = ns.egress('direct', { mode: EgressMode.CILIUM_DIRECT });
       egress.allow({ from: [backend.identity], hosts: [ExternalHost.tls('api.github.com')] });
       expect(egress.waypoint).toBeUndefined();
@@ -134,9 +134,9 @@ describe('EgressPerimeter', () => {
     it('refuses direct mode outside a Cilium perimeter, waypoint options, and callers that are not workloads', () => {
       const np = production();
       expect(() => np.ns.egress('direct', { mode: EgressMode.CILIUM_DIRECT }))
-        .toThrow('test/perimeter/production/direct: EgressMode.CILIUM_DIRECT needs Cilium to pin the hosts, but the MeshPerimeter kernel is NETWORK_POLICY. Fix: set kernel: KernelFlavor.CILIUM on the MeshPerimeter, or use EgressMode.WAYPOINT');
-      const cilium = production({ kernel: KernelFlavor.CILIUM });
-      expect(() => cilium.ns.egress('a', { mode: EgressMode.CILIUM_DIRECT, waypointName: 'x' })).toThrow(/waypointName and egressNamespace apply to EgressMode.WAYPOINT only/);
+        .toThrow('test/perimeter/production/direct: EgressMode.CILIUM_DIRECT needs Cilium to pin the hosts, but the MeshPerimeter kernelFlavor is NETWORK_POLICY. Fix: set kernelFlavor: KernelFlavor.CILIUM on the MeshPerimeter, or use EgressMode.WAYPOINT');
+      const cilium = production({ kernelFlavor: KernelFlavor.CILIUM });
+      expect(() => cilium.ns.egress('a', { mode: EgressMode.CILIUM_DIRECT, waypointName: 'x' })).toThrow(/waypointName and egressMeshNamespace apply to EgressMode.WAYPOINT only/);
       const direct = cilium.ns.egress('b', { mode: EgressMode.CILIUM_DIRECT });
       expect(() => direct.allow({ from: [Identity.serviceAccount('production', 'backend-api')], hosts: [ExternalHost.tls('api.github.com')] }))
         .toThrow(/invalid direct egress caller "sa:production\/backend-api": expected a workload identity.*Fix: use Workload.fromDeployment/);
@@ -206,7 +206,7 @@ describe('EgressPerimeter', () => {
       const p = new MeshPerimeter(chart, 'p');
       const legacy = new MeshNamespace(p, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR });
       const shop = new MeshNamespace(p, 'shop');
-      expect(() => shop.egress('egress', { egressNamespace: legacy })).toThrow(/the egress waypoint needs an ambient namespace, but "legacy" is in sidecar mode/);
+      expect(() => shop.egress('egress', { egressMeshNamespace: legacy })).toThrow(/the egress waypoint needs an ambient namespace, but "legacy" is in sidecar mode/);
     });
 
     it('refuses waypoint egress for sidecar callers, which never send through a waypoint (istio endpoint_builder.go)', () => {

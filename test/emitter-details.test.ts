@@ -80,7 +80,7 @@ describe('destination policies', () => {
 
   it('needs no port-level PeerAuthentication for a gateway pod, which terminates plaintext itself, and targets its Gateway by targetRefs', () => {
     // gateway pods are not captured by ztunnel, so only the kernel layer keeps mesh pods in the range out
-    const { chart, ns, perimeter } = shop({ kernel: KernelFlavor.CILIUM });
+    const { chart, ns, perimeter } = shop({ kernelFlavor: KernelFlavor.CILIUM });
     new KernelBackstop(perimeter, 'backstop');
     const gateway = Workload.fromLabels('shop', { 'gateway.networking.k8s.io/gateway-name': 'ingress' }, { name: 'ingress', ports: [8443], declaredElsewhere: true });
     ns.allow('lan', { from: [Identity.outOfMeshCidrs(['0.0.0.0/0'])], to: gateway, ports: [8443] });
@@ -158,7 +158,7 @@ describe('destination policies', () => {
 
 describe('kernel rendering', () => {
   function backstopped(flavor: KernelFlavor) {
-    const s = shop({ kernel: flavor });
+    const s = shop({ kernelFlavor: flavor });
     new KernelBackstop(s.perimeter, 'backstop');
     return s;
   }
@@ -219,7 +219,7 @@ describe('kernel rendering', () => {
 
   it('pins direct egress by DNS name and SNI under Cilium, with one DNS-proxy rule', () => {
     const chart = newChart();
-    const perimeter = new MeshPerimeter(chart, 'perimeter', { kernel: KernelFlavor.CILIUM });
+    const perimeter = new MeshPerimeter(chart, 'perimeter', { kernelFlavor: KernelFlavor.CILIUM });
     new KernelBackstop(perimeter, 'backstop');
     const ns = new MeshNamespace(perimeter, 'shop');
     const api = Workload.fromDeployment(deployApp(chart, { namespace: 'shop', name: 'api', ports: [8080] }).deployment);
@@ -420,7 +420,7 @@ describe('regressions', () => {
 
   it.each([KernelFlavor.NETWORK_POLICY, KernelFlavor.CILIUM])(
     'gives a workload its caller egress when a later rule reveals it runs as a calling service account (%s)', (flavor) => {
-      const { chart, perimeter, ns, frontend, api, db } = shop({ kernel: flavor });
+      const { chart, perimeter, ns, frontend, api, db } = shop({ kernelFlavor: flavor });
       new KernelBackstop(perimeter, 'backstop');
       ns.allow('sa-db', { from: [Identity.serviceAccount('shop', 'frontend')], to: db, ports: [5432] });
       ns.deny('no-api', { from: [frontend.identity], to: api });

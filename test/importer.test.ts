@@ -1,7 +1,9 @@
 import { join } from 'node:path';
+import { Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { FlowOutcome, ImportedFlow, PerimeterImporter, PerimeterVerifier } from '../src';
+import { ExternalHost, FlowOutcome, ImportedFlow, PerimeterImporter, PerimeterVerifier, Workload } from '../src';
 import { run } from './support/cli';
+import { fixture } from './support/fixture';
 import { loadManifests } from '../src/cli/main';
 
 const fixtures = join(__dirname, 'importer', 'fixtures');
@@ -63,7 +65,7 @@ describe('import: the eBPF lab (seed 003), Istio and Cilium policies', () => {
   const i = importDir('seed-003');
 
   it('reads Cilium as the kernel flavor and the SNI-pinned egress as direct egress', () => {
-    expect(i.code).toContain("{ trustDomain: 'cluster.local', kernel: KernelFlavor.CILIUM }");
+    expect(i.code).toContain("{ trustDomain: 'cluster.local', kernelFlavor: KernelFlavor.CILIUM }");
     expect(i.code).toContain("demo.egress('direct-egress', { mode: EgressMode.CILIUM_DIRECT });");
     expect(i.code).toContain("demoEgress.allow({ from: [helloApp.identity], hosts: [ExternalHost.tls('api.github.com')] }); // CiliumNetworkPolicy demo/hello-app-to-github");
     expect(i.code).toContain("demo.allow('postgres-policy', { from: [helloApp.identity, workerApp.identity], to: postgres, ports: [5432] });");
@@ -203,5 +205,18 @@ describe('import: the command line', () => {
     const r = run('import', join(fixtures, 'lists', 'values.yaml'));
     expect(r.code).toBe(2);
     expect(r.err).toContain('values.yaml: holds no Kubernetes objects');
+  });
+});
+
+describe('import: a shared egress waypoint in another namespace', () => {
+  it('declares the exit with egressMeshNamespace, and the generated perimeter keeps every flow', () => {
+    const fx = fixture({ backstop: true, namespaces: { 'istio-egress': {}, 'team-a': {} } });
+    const app = Workload.fromDeployment(fx.deployApp('app-a', [8080], { namespace: 'team-a' }).deployment);
+    fx.ns('team-a').egress('egress', { egressMeshNamespace: fx.ns('istio-egress'), waypointName: 'egress' })
+      .allow({ from: [app.identity], hosts: [ExternalHost.tls('api.stripe.com')] });
+    const i = PerimeterImporter._fromManifests(Testing.synth(fx.chart), { sources: 'shared egress' });
+    expect(i.code).toMatch(/teamA\.egress\('egress', \{ waypointName: 'egress', egressMeshNamespace: istioEgress\b/);
+    expect(flow(i.flows, 'team-a/app-a', 'api.stripe.com', 443).outcome).toBe(FlowOutcome.KEPT);
+    expect(i.ok).toBe(true);
   });
 });

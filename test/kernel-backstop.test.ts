@@ -14,7 +14,7 @@ const gw = (namespace: string, name: string) => pod(namespace, { 'gateway.networ
 
 /** A perimeter exercising every kind of intent the kernel layer derives rules from. */
 function shopPerimeter(flavor = KernelFlavor.NETWORK_POLICY) {
-  const fx = fixture({ perimeter: { kernel: flavor }, backstop: true, namespaces: { shop: {}, web: {} } });
+  const fx = fixture({ perimeter: { kernelFlavor: flavor }, backstop: true, namespaces: { shop: {}, web: {} } });
   const { chart, perimeter, backstop, namespaces: { shop, web } } = fx;
   const frontend = fx.workload('frontend', [8080], { serviceAccount: 'frontend-sa', service: [[80, 8080]] });
   const api = fx.workload('api', [8080, 9090], { service: [[80, 8080]] });
@@ -197,7 +197,7 @@ describe('KernelBackstop', () => {
       const perimeter = new MeshPerimeter(chart, 'p');
       const a = new MeshNamespace(perimeter, 'a');
       new MeshNamespace(perimeter, 'b');
-      new KernelBackstop(perimeter, 'backstop', { namespaces: [a] });
+      new KernelBackstop(perimeter, 'backstop', { meshNamespaces: [a] });
       expect(ofKind(synthValid(chart), 'NetworkPolicy').map((p) => p.metadata.namespace)).toEqual(['a', 'a', 'a']);
     });
 
@@ -267,7 +267,7 @@ describe('KernelBackstop', () => {
   describe('Cilium flavor', () => {
     function lab() {
       const chart = newChart();
-      const perimeter = new MeshPerimeter(chart, 'p', { kernel: KernelFlavor.CILIUM });
+      const perimeter = new MeshPerimeter(chart, 'p', { kernelFlavor: KernelFlavor.CILIUM });
       new KernelBackstop(perimeter, 'backstop');
       const demo = new MeshNamespace(perimeter, 'demo');
       const hello = Workload.fromDeployment(deployApp(chart, { namespace: 'demo', name: 'hello-app', ports: [8000] }).deployment);
@@ -331,7 +331,7 @@ describe('KernelBackstop', () => {
   describe('validation', () => {
     it('refuses a backstop over no namespace, bad CIDRs and empty istiod labels', () => {
       const p = new MeshPerimeter(newChart(), 'p');
-      expect(() => new KernelBackstop(p, 'a', { namespaces: [] })).toThrow(/test\/p\/a: a KernelBackstop covers no namespace.*Fix: list the MeshNamespaces/);
+      expect(() => new KernelBackstop(p, 'a', { meshNamespaces: [] })).toThrow(/test\/p\/a: a KernelBackstop covers no namespace.*Fix: list the MeshNamespaces/);
       expect(() => new KernelBackstop(p, 'b', { clusterCidrs: ['10.0.0.0'] })).toThrow(/test\/p\/b: invalid cluster CIDR "10.0.0.0": expected an IPv4 or IPv6 CIDR/);
       expect(() => new KernelBackstop(p, 'c', { probeCidrs: ['300.1.1.1/32'] })).toThrow(/invalid probe CIDR "300.1.1.1\/32"/);
       expect(() => new KernelBackstop(p, 'd', { istiodLabels: {} })).toThrow(/invalid istiodLabels \{\}: expected at least one label/);
@@ -347,14 +347,14 @@ describe('KernelBackstop', () => {
     it('refuses a namespace of another perimeter', () => {
       const chart = newChart();
       const other = new MeshNamespace(new MeshPerimeter(chart, 'east'), 'shop');
-      expect(() => new KernelBackstop(new MeshPerimeter(chart, 'west', { rootNamespace: 'istio-west' }), 'b', { namespaces: [other] }))
+      expect(() => new KernelBackstop(new MeshPerimeter(chart, 'west', { rootNamespace: 'istio-west' }), 'b', { meshNamespaces: [other] }))
         .toThrow(/test\/west\/b: namespace "shop" is not managed by this KernelBackstop's perimeter/);
     });
 
     it('fails synthesis when direct egress is covered by a NetworkPolicy backstop', () => {
       const chart = newChart();
-      const perimeter = new MeshPerimeter(chart, 'p', { kernel: KernelFlavor.CILIUM });
-      new KernelBackstop(perimeter, 'backstop', { flavor: KernelFlavor.NETWORK_POLICY });
+      const perimeter = new MeshPerimeter(chart, 'p', { kernelFlavor: KernelFlavor.CILIUM });
+      new KernelBackstop(perimeter, 'backstop', { kernelFlavor: KernelFlavor.NETWORK_POLICY });
       const demo = new MeshNamespace(perimeter, 'demo');
       const hello = Workload.fromDeployment(deployApp(chart, { namespace: 'demo', name: 'hello-app', ports: [8000] }).deployment);
       demo.egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [hello.identity], hosts: [ExternalHost.tls('api.github.com')] });

@@ -222,7 +222,7 @@ describe('kernel plan: flavors and egress', () => {
   });
 
   it('Cilium: lets sidecar namespaces reach istiod, and gives destination-only pods no egress (no DNS proxy rule)', () => {
-    const { chart, perimeter, shop, app } = mesh({ kernel: KernelFlavor.CILIUM });
+    const { chart, perimeter, shop, app } = mesh({ kernelFlavor: KernelFlavor.CILIUM });
     new MeshNamespace(perimeter, 'legacy', { dataplaneMode: DataplaneMode.SIDECAR });
     shop.allow('a', { from: [Identity.namespace('web')], to: app('db', [5432]) });
     const out = synthValid(chart);
@@ -247,7 +247,7 @@ describe('kernel plan: flavors and egress', () => {
     ({ toFQDNs: [{ matchName: host }], toPorts: [{ ports: [{ port: String(port), protocol: 'TCP' }], ...(sni ? { serverNames: [host] } : {}) }] });
 
   it('Cilium: pins the egress waypoint by SNI for TLS passthrough and TLS origination, and by name only for plain HTTP', () => {
-    const { chart, shop, app } = mesh({ kernel: KernelFlavor.CILIUM });
+    const { chart, shop, app } = mesh({ kernelFlavor: KernelFlavor.CILIUM });
     shop.egress('egress').allow({
       from: [app('api', [8080]).identity],
       hosts: [ExternalHost.tls('pass.example.com'), ExternalHost.http('plain.example.com'), ExternalHost.tlsOrigination('orig.example.com', { port: 8080 })],
@@ -259,7 +259,7 @@ describe('kernel plan: flavors and egress', () => {
   });
 
   it('Cilium: pins direct HTTP egress by name without SNI', () => {
-    const { chart, web, app } = mesh({ kernel: KernelFlavor.CILIUM });
+    const { chart, web, app } = mesh({ kernelFlavor: KernelFlavor.CILIUM });
     web.egress('direct', { mode: EgressMode.CILIUM_DIRECT }).allow({ from: [app('portal', [8080], { namespace: 'web' }).identity], hosts: [ExternalHost.http('plain.example.com')] });
     const egress = policy(synthValid(chart), 'portal', 'web', 'CiliumNetworkPolicy').egress;
     expect(egress.filter((r: any) => r.toFQDNs)).toEqual([fqdn('plain.example.com', 80, false)]);

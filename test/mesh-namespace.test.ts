@@ -26,8 +26,8 @@ describe('MeshNamespace', () => {
     expect(obj.metadata.labels).toEqual({ 'team': 'payments', 'istio.io/dataplane-mode': 'ambient' });
     expect(obj.metadata.annotations).toEqual({ 'example.com/owner': 'sre@example.com' });
     expect(ns.name).toBe('production');
-    expect(ns.namespace?.kind).toBe('Namespace');
-    expect(ns.namespace?.name).toBe('production');
+    expect(ns.namespaceObject?.kind).toBe('Namespace');
+    expect(ns.namespaceObject?.name).toBe('production');
   });
 
   it('marks PERMISSIVE with a warning annotation and construct metadata', () => {
@@ -114,7 +114,7 @@ describe('MeshNamespace', () => {
       expect(only(out, 'PeerAuthentication', 'default', 'payments').spec.mtls.mode).toBe('STRICT');
       expect(only(out, 'AuthorizationPolicy', 'default-deny', 'payments').spec).toEqual({});
       expect(ns.isAdopted).toBe(true);
-      expect(ns.namespace).toBeUndefined();
+      expect(ns.namespaceObject).toBeUndefined();
     });
 
     it('cannot enroll a namespace adopted by name in its waypoint', () => {
@@ -128,7 +128,7 @@ describe('MeshNamespace', () => {
       const policyChart = new Chart(app, 'policies');
       const existing = new kplus.Namespace(nsChart, 'orders', { metadata: { name: 'orders', labels: { team: 'orders' } } });
       const ns = MeshNamespace.fromNamespace(policyChart, 'orders', existing);
-      expect(ns.namespace).toBe(ApiObject.of(existing));
+      expect(ns.namespaceObject).toBe(ApiObject.of(existing));
       expect(ns.isAdopted).toBe(true);
       const namespaces = synthValid(nsChart);
       expect(only(namespaces, 'Namespace', 'orders').metadata.labels).toEqual({ 'team': 'orders', 'istio.io/dataplane-mode': 'ambient' });

@@ -77,7 +77,7 @@ describe('MeshPerimeter', () => {
     expect(p.istioVersion.toString()).toBe('1.30.0');
     expect(p.enforcement).toBe(Enforcement.ENFORCE);
     expect(p.ambientDryRun).toBe(false);
-    expect(p.kernel).toBe(KernelFlavor.NETWORK_POLICY);
+    expect(p.kernelFlavor).toBe(KernelFlavor.NETWORK_POLICY);
     expect(p.dnsSelector.namespace).toBe('kube-system');
     expect(p.dnsSelector.podLabels).toEqual({ 'k8s-app': 'kube-dns' });
     expect(p.dnsSelector.port).toBe(53);

@@ -21,9 +21,9 @@ function relativeLinks(markdown: string): string[] {
   return targets.filter((t) => !/^[a-z][a-z0-9+.-]*:/i.test(t) && !t.startsWith('#')).map((t) => t.split('#')[0]);
 }
 
-/** Files a user needs: the compiled library, the jsii assembly, the CLI, the docs the README links, and the bundled yaml. */
+/** Files a user needs: the compiled library, the jsii assembly, the CLI, the docs the README links (CHANGELOG included), and the bundled yaml. */
 const ALLOWED = [
-  /^README\.md$/, /^LICENSE$/, /^API\.md$/, /^package\.json$/, /^\.jsii$/,
+  /^README\.md$/, /^CHANGELOG\.md$/, /^LICENSE$/, /^API\.md$/, /^package\.json$/, /^\.jsii$/,
   /^bin\/mesh-perimeter$/, /^docs\/[\w.-]+\.(md|png)$/,
   /^lib\/.+\.(js|d\.ts)$/,
   /^node_modules\/yaml\//,

@@ -14,7 +14,7 @@ import { microservice } from '../lib/microservice';
 export class EbpfLab extends Chart {
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const perimeter = new MeshPerimeter(this, 'perimeter', { istioVersion: IstioVersion.V1_28, kernel: KernelFlavor.CILIUM });
+    const perimeter = new MeshPerimeter(this, 'perimeter', { istioVersion: IstioVersion.V1_28, kernelFlavor: KernelFlavor.CILIUM });
     const demo = new MeshNamespace(perimeter, 'demo');
 
     const hello = microservice(this, { namespace: 'demo', name: 'hello-app', image: 'hello-db-app:latest', ports: [8000], service: [[8000, 8000]] });

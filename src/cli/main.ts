@@ -232,7 +232,7 @@ function parseYaml(text: string): ReturnType<typeof parseAllDocuments> {
 }
 
 /** A Kubernetes object: a map with a string apiVersion and kind. */
-const isManifest = (d: unknown): boolean => typeof d === 'object' && d !== null && !Array.isArray(d)
+const isManifest = (d: unknown): d is object => typeof d === 'object' && d !== null && !Array.isArray(d)
   && typeof (d as Record<string, unknown>).apiVersion === 'string' && typeof (d as Record<string, unknown>).kind === 'string';
 
 /**
@@ -250,7 +250,7 @@ export function load(paths: string[], opts: LoadOptions = {}): PerimeterVerifier
 }
 
 /** The Kubernetes objects under the given files or folders, and the files read (see `load`). */
-export function loadManifests(paths: string[], opts: LoadOptions = {}): { manifests: unknown[]; files: string[] } {
+export function loadManifests(paths: string[], opts: LoadOptions = {}): { manifests: object[]; files: string[] } {
   if (paths.length === 0) throw new UsageError('name at least one folder or file of manifests');
   const files: { path: string; named: boolean }[] = [];
   const walk = (p: string, named: boolean) => {
@@ -263,7 +263,7 @@ export function loadManifests(paths: string[], opts: LoadOptions = {}): { manife
   };
   paths.forEach((p) => walk(p, true));
   if (files.length === 0) throw new UsageError(`no .yaml, .yml or .json files in ${paths.join(', ')}`);
-  const manifests: unknown[] = [];
+  const manifests: object[] = [];
   const skippedFiles: string[] = [];
   const skippedKinds = new Map<string, number>();
   for (const { path, named } of files) {
@@ -322,7 +322,7 @@ function verify(a: Args, opts: LoadOptions, out: Output): number {
   const basis = v.intents ? 'the declared intents (ConfigMap mesh-perimeter-intents)' : 'no declared intents: cross-layer agreement and references only';
   out.write(`mesh-perimeter verify: ${v.matrix().length} allowed flows checked against ${basis}\n`);
   if (audit) {
-    const kernel: string[] = v.intents.kernelAudited ?? [];
+    const kernel: string[] = v.intents?.kernelAudited ?? [];
     out.write('an AUDIT perimeter, checked for what it would enforce: its dry-run policies count as enforced (on the cluster they only log)'
       + (kernel.length > 0 ? `; its kernel layer audits in ${kernel.join(', ')}, and what only that layer stops is left to it (synthesis checked it)` : '')
       + '\n');

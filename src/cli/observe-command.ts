@@ -18,7 +18,7 @@ interface Output {
 }
 
 export interface ObserveArgs extends VerifierOptions {
-  readonly manifests: unknown[];
+  readonly manifests: object[];
   /** The folders and files of manifests named. */
   readonly sources: string[];
   /** The log files (folders: every file in them). */

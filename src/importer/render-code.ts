@@ -38,7 +38,7 @@ export function renderCode(plan: ImportPlan, options: RenderOptions): string {
     const v = plan.istioVersion.version;
     mesh.istioVersion = VERSIONS.includes(v) ? `${use('IstioVersion')}.V${v.replace('.', '_')}` : `${use('IstioVersion')}.of(${literal(v)})`;
   }
-  if (plan.kernel?.flavor === 'CILIUM') mesh.kernel = `${use('KernelFlavor')}.CILIUM`;
+  if (plan.kernel?.flavor === 'CILIUM') mesh.kernelFlavor = `${use('KernelFlavor')}.CILIUM`;
   if (plan.meshWideStrict) mesh.meshWideStrictMtls = 'true';
   if (!options.verifyOnSynth) mesh.verifyOnSynth = 'false';
   line(comment('Layer 1, lock all doors: the mesh-wide default deny at ztunnel and at every waypoint.'));
@@ -188,7 +188,7 @@ export function renderCode(plan: ImportPlan, options: RenderOptions): string {
 function exitProps(e: PlanEgress, use: (n: string) => string, nsVar: Map<string, string>, plan: ImportPlan): Record<string, string> {
   if (e.direct) return { mode: `${use('EgressMode')}.CILIUM_DIRECT` };
   const p: Record<string, string> = { waypointName: literal(e.waypointName) };
-  if (e.egressNamespace && nsVar.has(e.egressNamespace)) p.egressNamespace = nsVar.get(e.egressNamespace)!;
+  if (e.egressNamespace && nsVar.has(e.egressNamespace)) p.egressMeshNamespace = nsVar.get(e.egressNamespace)!;
   if (!plan.kernel) p.kernelEnforcedElsewhere = 'true';
   return p;
 }

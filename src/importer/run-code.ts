@@ -5,8 +5,7 @@
 import { tmpdir } from 'node:os';
 import * as cdk8s from 'cdk8s';
 import * as constructs from 'constructs';
-// the library itself (a cycle through index.ts, read only when generated code runs, long after loading)
-import * as library from '../index';
+import * as library from '../library';
 import { CHART_CLASS } from './render-code';
 
 /**

@@ -1,53 +1,62 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import { destinationEmitters } from './emitted';
 import { conflict } from './errors';
-import { HttpConditions, Intent, IntentGraph, NamespaceNode, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
+import { HttpConditions, Intent, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
 import { ANNOTATION_WARNING, GATEWAY_API_GROUP, GATEWAY_NAME_LABEL, LABEL_INGRESS_USE_WAYPOINT, LABEL_USE_WAYPOINT } from './istio';
 import { perimeterLabels } from './metadata';
+import { orderAfter } from './objects';
+import { ingressCaller, isOutOfMesh, Placement, placementOf, servicePorts, waypointPrincipal } from './placement';
 import { EnforcementPoint, enforcementAnnotations } from './policies';
-import { MeshSettings } from './settings';
+import { serviceOf } from './services';
+import type { MeshSettings } from './settings';
+import { isGateway, principalOf, sourceEntries, unique } from './sources';
 import {
   AuthorizationPolicy, AuthorizationPolicySpec, PeerAuthentication, PeerAuthenticationSpec, PeerAuthenticationSpecMtlsMode,
   PeerAuthenticationSpecPortLevelMtlsMode, RequestAuthentication, RequestAuthenticationSpec,
 } from '../imports/security.istio.io';
-
-/** Where the rules of one destination are enforced. */
-type Placement = 'ztunnel' | 'waypoint' | 'sidecar';
-
-const registries = new WeakMap<IntentGraph, Map<string, DestinationPolicies>>();
+import { Waypoint } from '../waypoint';
 
 /**
  * The emitter for one destination workload: it owns the destination's AuthorizationPolicies (one per
  * enforcement point and action, whatever the number of rules) and derives their content from the
- * destination's intents at synthesis.
+ * destination's intents in the graph at synthesis.
  *
- * Placement follows the destination, not the single rule: once any rule needs HTTP attributes (or the
- * namespace routes its Services through its waypoint), every rule to the destination is enforced at the
- * waypoint, where the client identity is visible, and ztunnel admits only the waypoint ("require waypoint").
+ * Placement (`placementOf`, shared with the kernel plan) follows the destination, not the single rule: at
+ * the waypoint, ztunnel admits only the waypoint ("require waypoint"), and the Service is labelled to use it.
  * At ztunnel only L4 fields are ever emitted. See docs/semantics.md#policy-scope and #l4-translation.
  */
 export class DestinationPolicies extends Construct {
-  /** The emitter of `destination` in the perimeter of `settings`, created on first use. */
-  public static of(origin: IConstruct, settings: MeshSettings, destination: WorkloadNode): DestinationPolicies {
-    let registry = registries.get(settings.graph);
-    if (!registry) {
-      registry = new Map();
-      registries.set(settings.graph, registry);
+  /**
+   * Brings the objects of the intent's destination in line with the graph (the emitter is created on the
+   * destination's first intent). Called for every intent added to a graph (src/private/emitters.ts).
+   */
+  public static render(settings: MeshSettings, intent: Intent): void {
+    DestinationPolicies.emitterOf(settings, intent).sync();
+  }
+
+  /**
+   * Brings the objects of every destination of a namespace in line with the graph, once the namespace
+   * routes its Services through a waypoint (their rules move there).
+   */
+  public static renderNamespace(settings: MeshSettings, namespace: string): void {
+    for (const policies of destinationEmitters(settings.graph).values()) {
+      if (policies instanceof DestinationPolicies && policies.destination.namespace === namespace) policies.sync();
     }
-    let policies = registry.get(destination.key);
+  }
+
+  private static emitterOf(settings: MeshSettings, intent: Intent): DestinationPolicies {
+    const registry = destinationEmitters(settings.graph);
+    const destination = intent.destination;
+    let policies = registry.get(destination.key) as DestinationPolicies | undefined;
     if (!policies) {
       const ns = settings.graph.namespace(destination.namespace);
-      const parent = (ns?.scope ?? settings.owner ?? Chart.of(origin)) as Construct;
+      const parent = (ns?.scope ?? settings.owner ?? Chart.of(intent.origin)) as Construct;
       policies = new DestinationPolicies(parent, `Policies-${destination.namespace}-${destination.name}`, settings, destination);
       registry.set(destination.key, policies);
     }
     return policies;
   }
-
-  private readonly intents: Intent[] = [];
-  private placement: Placement = 'ztunnel';
-  private waypoint?: { readonly name: string; readonly principal: string };
-  private service?: ServiceRef;
 
   private constructor(scope: Construct, id: string, private readonly settings: MeshSettings, private readonly destination: WorkloadNode) {
     super(scope, id);
@@ -55,43 +64,30 @@ export class DestinationPolicies extends Construct {
     this.node.addValidation({ validate: () => this.sidecarCallerProblems() });
   }
 
-  /**
-   * Adds a rule for this destination and brings the emitted objects in line with all its rules. A rule
-   * that fails leaves nothing behind.
-   */
-  public add(intent: Intent): void {
-    this.intents.push(intent);
-    try {
-      this.sync(intent.origin);
-    } catch (e) {
-      this.intents.pop();
-      if (this.intents.length === 0) {
-        registries.get(this.settings.graph)?.delete(this.destination.key);
-        this.node.scope?.node.tryRemoveChild(this.node.id);
-      } else {
-        this.sync(this.intents[this.intents.length - 1].origin);
-      }
-      throw e;
-    }
+  /** The destination's intents, in declaration order: what every object of this emitter is derived from. */
+  private get intents(): readonly Intent[] {
+    return this.settings.graph.intentsTo(this.destination.key);
   }
 
-  private get namespaceNode(): NamespaceNode | undefined {
-    return this.settings.graph.namespace(this.destination.namespace);
+  private get placement(): Placement {
+    return placementOf(this.settings.graph, this.destination);
   }
 
-  private sync(origin: IConstruct): void {
-    const ns = this.namespaceNode;
+  /** The waypoint's Service target, when the destination is behind its waypoint and has a selector. */
+  private get service(): ServiceRef | undefined {
+    return this.placement.point === 'waypoint' && this.destination.labels ? serviceOf(this.destination) : undefined;
+  }
+
+  private sync(): void {
+    const ns = this.settings.graph.namespace(this.destination.namespace);
     const d = this.destination;
-    const needsL7 = this.intents.some((i) => i.http);
-    this.placement = ns?.sidecar ? 'sidecar' : (needsL7 || ns?.enrolledInWaypoint()) ? 'waypoint' : 'ztunnel';
-
-    if (this.placement === 'waypoint') this.prepareWaypoint(origin, ns, needsL7);
+    const placement = this.placement;
+    const atWaypoint = placement.point === 'waypoint';
+    if (atWaypoint) this.enrollInWaypoint(placement.waypoint!);
 
     const allows = this.intents.some((i) => i.action === 'ALLOW' && !isOutOfMesh(i));
     const plaintext = this.intents.some(isOutOfMesh);
     const denies = this.intents.some((i) => i.action === 'DENY');
-    const atWaypoint = this.placement === 'waypoint';
-    this.settings.graph.setWaypoint(d, atWaypoint ? { namespace: d.namespace, name: this.waypoint!.name } : undefined);
     // out-of-mesh callers send plaintext to the pod itself, never through the waypoint: always ztunnel
     this.ensure('Allow', (!atWaypoint && allows) || plaintext, () => this.policy('Allow', `${d.name}-allow`, 'ALLOW', false));
     this.ensure('Deny', !atWaypoint && denies, () => this.policy('Deny', `${d.name}-deny`, 'DENY', false));
@@ -99,7 +95,7 @@ export class DestinationPolicies extends Construct {
     this.ensure('WaypointDeny', atWaypoint && denies, () => this.policy('WaypointDeny', `${d.name}-waypoint-deny`, 'DENY', true));
     this.ensure('RequireWaypoint', atWaypoint && allows, () => this.requireWaypoint());
     this.ensure('Jwt', this.jwtIssuers().length > 0, () => this.requestAuthentication());
-    this.ensure('PlaintextPorts', plaintext && !ns?.permissive && !isGateway(d), () => this.plaintextPorts(origin));
+    this.ensure('PlaintextPorts', plaintext && !ns?.permissive && !isGateway(d), () => this.plaintextPorts());
   }
 
   /**
@@ -107,12 +103,8 @@ export class DestinationPolicies extends Construct {
    * (port-level mTLS works on workload-selector policies only), the rest of the workload staying STRICT.
    * See docs/semantics.md#peerauthentication.
    */
-  private plaintextPorts(origin: IConstruct): PeerAuthentication {
+  private plaintextPorts(): PeerAuthentication {
     const d = this.destination;
-    if (!d.labels) {
-      throw conflict(origin, `out-of-mesh callers to every workload of namespace "${d.namespace}" need port-level PERMISSIVE mTLS, which only a workload selector can carry`,
-        'name the workload (Workload.fromLabels / fromDeployment) instead of Workload.allInNamespace');
-    }
     return new PeerAuthentication(this, 'PlaintextPorts', {
       metadata: {
         name: `${d.name}-plaintext-ports`,
@@ -131,48 +123,22 @@ export class DestinationPolicies extends Construct {
     });
   }
 
-  /** Checks what a waypoint placement needs, creates the namespace waypoint and enrolls the Service. */
-  private prepareWaypoint(origin: IConstruct, ns: NamespaceNode | undefined, needsL7: boolean): void {
-    const d = this.destination;
-    const why = needsL7 ? 'HTTP rules' : `rules for a workload of namespace "${d.namespace}", whose Services use its waypoint,`;
-    if (!ns) {
-      throw conflict(origin, `${why} to "${d.key}" are enforced by the waypoint of namespace "${d.namespace}", which this perimeter does not manage`,
-        `declare the namespace with new MeshNamespace(perimeter, '${d.namespace}') (or MeshNamespace.fromNamespaceName) before the rule`);
+  /**
+   * Emits the namespace waypoint when the namespace declared none, and labels the destination's Service to
+   * use it (what `checkDestination` allowed).
+   */
+  private enrollInWaypoint(waypoint: { readonly namespace: string; readonly name: string }): void {
+    const ns = this.settings.graph.namespace(waypoint.namespace)!;
+    const scope = ns.scope as Construct;
+    if (!this.settings.graph.namespaceWaypoint(ns.name) && !scope.node.tryFindChild('Waypoint')) {
+      const emitted = new Waypoint(scope, 'Waypoint', { namespace: ns.name, name: waypoint.name, defaultDeny: ns.defaultDeny });
+      if (ns.adoptedObject) orderAfter(emitted, ns.adoptedObject);
     }
-    if (d.labels === undefined) {
-      // a DENY on a container port would not match at the waypoint either, and a deny that never matches fails open
-      const withPorts = this.intents.some((i) => i.ports.length > 0);
-      if (needsL7 || withPorts) {
-        throw conflict(origin, `${needsL7 ? 'HTTP rules' : 'port rules'} for every workload of namespace "${d.namespace}" cannot be enforced at its waypoint, where ports are per Service`,
-          'name the workload (Workload.fromLabels / fromDeployment) instead of Workload.allInNamespace');
-      }
-      this.waypoint = ns.ensureWaypoint();
-      return;
-    }
-
-    // everything is checked before anything is created or labelled
-    const service = d.service();
-    if (!service) {
-      throw conflict(origin, `${why} to "${d.key}" need the Service that selects it: waypoints enforce policy for traffic addressed to a Service`,
-        'create a Service for the workload (e.g. deployment.exposeViaService()) before the rule, or pass it with Workload options { service }');
-    }
-    if (!ns.enrolledInWaypoint() && !service.object) {
-      throw conflict(origin, `Service "${service.name}" of "${d.key}" is not part of this app, so it cannot be labelled ${LABEL_USE_WAYPOINT}`,
-        'pass the kplus.Service with Workload options { service }, or route the whole namespace through its waypoint (waypoint: { useForNamespace: true })');
-    }
-    this.service = service;
-    // every rule's ports must be reachable through the Service, where the waypoint enforces them
-    for (const intent of this.intents) if (!isOutOfMesh(intent)) this.servicePorts(intent);
-
-    this.waypoint = ns.ensureWaypoint();
-    this.optInIngress(origin, service);
-    if (ns.enrolledInWaypoint()) return;
-    const current = service.object!.metadata.getLabel(LABEL_USE_WAYPOINT);
-    if (current !== undefined && current !== this.waypoint.name) {
-      throw conflict(origin, `Service "${service.name}" is labelled ${LABEL_USE_WAYPOINT}=${current}, but the rules for "${d.key}" are enforced by waypoint "${this.waypoint.name}"`,
-        `remove the ${LABEL_USE_WAYPOINT} label from the Service and let the perimeter set it`);
-    }
-    service.object!.metadata.addLabel(LABEL_USE_WAYPOINT, this.waypoint.name);
+    const service = this.service;
+    if (!service) return;
+    this.optInIngress(service);
+    if (this.settings.graph.namespaceWaypoint(ns.name)?.forNamespace) return;
+    service.object!.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);
   }
 
   /**
@@ -181,14 +147,8 @@ export class DestinationPolicies extends Construct {
    * gateway is a declared caller, the Service is labelled so its calls go through the waypoint too.
    * See docs/semantics.md#ingress-gateways.
    */
-  private optInIngress(origin: IConstruct, service: ServiceRef): void {
-    const ingress = this.intents.flatMap((i) => i.sources).find((s) => s.workload && isGateway(s.workload));
-    if (!ingress) return;
-    if (!service.object) {
-      throw conflict(origin, `the ingress gateway "${ingress.text}" calls "${this.destination.key}", whose Service "${service.name}" is not part of this app, so it cannot be labelled ${LABEL_INGRESS_USE_WAYPOINT}=true and the gateway would skip the waypoint`,
-        'pass the kplus.Service with Workload options { service }');
-    }
-    service.object.metadata.addLabel(LABEL_INGRESS_USE_WAYPOINT, 'true');
+  private optInIngress(service: ServiceRef): void {
+    if (ingressCaller(this.intents)) service.object!.metadata.addLabel(LABEL_INGRESS_USE_WAYPOINT, 'true');
   }
 
   /**
@@ -197,7 +157,7 @@ export class DestinationPolicies extends Construct {
    * waypoint's HTTP conditions and DENY rules would never apply to them. See docs/semantics.md#sidecars.
    */
   private sidecarCallerProblems(): string[] {
-    if (this.placement !== 'waypoint') return [];
+    if (this.placement.point !== 'waypoint') return [];
     const problems: string[] = [];
     for (const intent of this.intents) {
       const sidecars = intent.sources.filter((s) => this.isSidecarCaller(s));
@@ -258,9 +218,10 @@ export class DestinationPolicies extends Construct {
   private target(atWaypoint: boolean): Pick<AuthorizationPolicySpec, 'selector' | 'targetRefs'> {
     const d = this.destination;
     if (atWaypoint) {
-      return this.service
-        ? { targetRefs: [{ group: '', kind: 'Service', name: this.service.name }] }
-        : { targetRefs: [{ group: GATEWAY_API_GROUP, kind: 'Gateway', name: this.waypoint!.name }] };
+      const service = this.service;
+      return service
+        ? { targetRefs: [{ group: '', kind: 'Service', name: service.name }] }
+        : { targetRefs: [{ group: GATEWAY_API_GROUP, kind: 'Gateway', name: this.placement.waypoint!.name }] };
     }
     // a Gateway API gateway's own proxy takes policy by targetRefs to its Gateway: Istio calls a selector on
     // gateway pods ineffective (istioctl analyze IST0166 IneffectiveSelector)
@@ -269,7 +230,7 @@ export class DestinationPolicies extends Construct {
   }
 
   private policy(id: string, name: string, action: 'ALLOW' | 'DENY', atWaypoint: boolean): AuthorizationPolicy {
-    const point = atWaypoint || this.placement === 'sidecar' ? EnforcementPoint.WAYPOINT : EnforcementPoint.ZTUNNEL;
+    const point = atWaypoint || this.placement.point === 'sidecar' ? EnforcementPoint.WAYPOINT : EnforcementPoint.ZTUNNEL;
     return new AuthorizationPolicy(this, id, {
       metadata: this.metadata(name, point),
       spec: Lazy.any({
@@ -277,7 +238,7 @@ export class DestinationPolicies extends Construct {
           ...this.target(atWaypoint),
           action,
           rules: mergeRules(this.intents
-            .filter((i) => i.action === action && (this.placement !== 'waypoint' || isOutOfMesh(i) === !atWaypoint))
+            .filter((i) => i.action === action && (this.placement.point !== 'waypoint' || isOutOfMesh(i) === !atWaypoint))
             .map((i) => this.rule(i, atWaypoint))),
         }),
       }) as AuthorizationPolicySpec,
@@ -298,7 +259,7 @@ export class DestinationPolicies extends Construct {
           ...this.target(false),
           action: 'ALLOW',
           rules: [{
-            from: [{ source: { principals: [this.waypoint!.principal] } }],
+            from: [{ source: { principals: [waypointPrincipal(this.settings.trustDomain, this.placement.waypoint!)] } }],
             ...(ports().length > 0 ? { to: [{ operation: { ports: ports().map(String) } }] } : {}),
           }, ...this.directRules()],
         }),
@@ -317,7 +278,7 @@ export class DestinationPolicies extends Construct {
       metadata: { name: `${this.destination.name}-jwt`, namespace: this.destination.namespace, labels: perimeterLabels() },
       spec: Lazy.any({
         produce: () => ({
-          ...this.target(this.placement === 'waypoint'),
+          ...this.target(this.placement.point === 'waypoint'),
           jwtRules: this.jwtIssuers().map((j) => ({
             issuer: j.issuer,
             ...(j.jwksUri ? { jwksUri: j.jwksUri } : {}),
@@ -329,25 +290,9 @@ export class DestinationPolicies extends Construct {
     });
   }
 
-  /**
-   * The ports a rule names, as the enforcement point sees them: container ports at ztunnel and in a
-   * sidecar; at a waypoint, the Service ports that forward to them (the waypoint matches the port the
-   * client addressed, the Service VIP's port).
-   */
-  private servicePorts(intent: Intent): number[] {
-    const service = this.service!;
-    return intent.ports.flatMap((p) => {
-      const mapped = service.ports.filter((sp) => sp.targetPort === p).map((sp) => sp.port);
-      if (mapped.length === 0) {
-        throw conflict(intent.origin, `port ${p} of "${this.destination.key}" is not exposed by Service "${service.name}" (${service.ports.map((sp) => `${sp.port}->${sp.targetPort}`).join(', ') || 'no ports'}), so the waypoint cannot enforce a rule on it`,
-          `add a Service port that targets ${p}, or drop the port from the rule`);
-      }
-      return mapped;
-    });
-  }
-
   private rule(intent: Intent, atWaypoint: boolean): Rule {
-    const ports = atWaypoint && this.service ? this.servicePorts(intent) : intent.ports;
+    const service = atWaypoint ? this.service : undefined;
+    const ports = service ? servicePorts(this.destination, service, intent) : intent.ports;
     const http = intent.http;
     const operation: Record<string, string[]> = {};
     if (ports.length > 0) operation.ports = unique(ports).map(String);
@@ -382,38 +327,6 @@ function sourcesOf(intent: Intent): Record<string, any>[] {
   return sourceEntries(intent.sources, extra);
 }
 
-/**
- * `from` entries for identities. Principals and namespaces go in separate entries (fields within one
- * source are ANDed, entries are ORed); `extra` (exclusions, the JWT requirement) is ANDed into each.
- * Plaintext callers have no identity: docs/semantics.md#plaintext-callers.
- */
-export function sourceEntries(sources: readonly SourceIdentity[], extra: Record<string, string[]> = {}): Record<string, any>[] {
-  const principals = unique(sources.map(principalOf).filter((p): p is string => p !== undefined));
-  const namespaces = unique(sources.filter((s) => s.kind === 'namespace').map((s) => s.namespace!));
-  const entries: Record<string, any>[] = [];
-  if (principals.length > 0) entries.push({ source: { principals, ...extra } });
-  if (namespaces.length > 0) entries.push({ source: { namespaces, ...extra } });
-  // plaintext callers: no principal at all, or a source address range
-  if (sources.some((s) => s.kind === 'outOfMesh' && s.podLabels)) entries.push({ source: { notPrincipals: ['*'] } });
-  const cidrs = unique(sources.flatMap((s) => s.cidrs ?? []));
-  // from those addresses, plaintext only: an address range can hold mesh pods, which must be named to get in
-  if (cidrs.length > 0) entries.push({ source: { ipBlocks: cidrs, notPrincipals: ['*'] } });
-  return entries;
-}
-
-function isOutOfMesh(intent: Intent): boolean {
-  return intent.sources.some((s) => s.kind === 'outOfMesh');
-}
-
-/** Gateway pods (ingress or waypoint) run their own proxy and are not captured by ztunnel. */
-export function isGateway(w: WorkloadNode): boolean {
-  return w.labels?.[GATEWAY_NAME_LABEL] !== undefined;
-}
-
-function principalOf(s: SourceIdentity): string | undefined {
-  if (s.kind === 'any') return '*';
-  return s.kind === 'serviceAccount' ? s.principal : undefined;
-}
 
 /** Rules that differ only in their sources become one rule with both sources. */
 function mergeRules(rules: Rule[]): Rule[] {
@@ -444,9 +357,3 @@ function mergeSources(from: Record<string, any>[]): Record<string, any>[] {
   }
   return [...merged.values()];
 }
-
-function unique<T extends string | number>(values: T[]): T[] {
-  const out = [...new Set(values)];
-  return typeof out[0] === 'number' ? (out as number[]).sort((a, b) => a - b) as T[] : out;
-}
-

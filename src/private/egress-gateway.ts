@@ -1,17 +1,16 @@
-import { Lazy } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   DestinationRule, DestinationRuleSpec, ServiceEntry, ServiceEntrySpec,
 } from '../imports/networking.istio.io';
 import { AuthorizationPolicy, AuthorizationPolicySpec } from '../imports/security.istio.io';
 import { Waypoint } from '../waypoint';
-import { sourceEntries } from './destination-policies';
-import { conflict } from './errors';
 import { EgressHostSpec, EgressIntent, IntentGraph } from './intent-graph';
 import { LABEL_USE_WAYPOINT } from './istio';
 import { perimeterLabels } from './metadata';
 import { EnforcementPoint, enforcementAnnotations } from './policies';
-import { MeshSettings } from './settings';
+import type { MeshSettings } from './settings';
+import { sourceEntries } from './sources';
 
 const registries = new WeakMap<IntentGraph, Map<string, EgressGateway>>();
 
@@ -30,7 +29,10 @@ interface HostEntry {
  * See docs/semantics.md#egress.
  */
 export class EgressGateway extends Construct {
-  /** The emitter of waypoint `name` in `namespace`, created under `scope` on first use. */
+  /**
+   * The emitter of waypoint `name` in `namespace`, created under `scope` on first use: an EgressPerimeter
+   * declares its exit this way, and the waypoint is there before any egress is declared through it.
+   */
   public static of(scope: Construct, settings: MeshSettings, namespace: string, name: string): EgressGateway {
     let registry = registries.get(settings.graph);
     if (!registry) {
@@ -46,6 +48,15 @@ export class EgressGateway extends Construct {
     return gateway;
   }
 
+  /**
+   * Adds a declared egress (caller, host, port) to the emitter of its waypoint. Called for every egress
+   * added to a graph (src/private/emitters.ts); the graph has checked it (one host per ServiceEntry name).
+   */
+  public static render(settings: MeshSettings, intent: EgressIntent): void {
+    const wp = intent.waypoint;
+    if (wp) registries.get(settings.graph)?.get(`${wp.namespace}/${wp.name}`)?.add(intent);
+  }
+
   /** The egress waypoint. */
   public readonly waypoint: Waypoint;
   private readonly hosts = new Map<string, HostEntry>();
@@ -56,13 +67,14 @@ export class EgressGateway extends Construct {
     this.waypoint = new Waypoint(this, 'Waypoint', { namespace, name, defaultDeny: true });
   }
 
-  /** Adds a declared egress (caller, host, port). */
-  public add(intent: EgressIntent): void {
+  /** The objects emitted for one host (by its ServiceEntry name): its ServiceEntry, caller policy and TLS origination. */
+  public hostObjects(hostName: string): ApiObject[] {
+    return (this.node.tryFindChild(hostName)?.node.children ?? []).filter((c): c is ApiObject => c instanceof ApiObject);
+  }
+
+  private add(intent: EgressIntent): void {
     const h = intent.host;
     let entry = this.hosts.get(h.name);
-    if (entry && entry.spec.host !== h.host) {
-      throw conflict(intent.origin, `hosts ${entry.spec.host} and ${h.host} map to the same ServiceEntry name "${h.name}"`, 'declare one of them through a different egress waypoint');
-    }
     if (!entry) {
       entry = { spec: h, ports: new Map(), intents: [] };
       this.hosts.set(h.name, entry);

@@ -2,6 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import type { HeaderCondition, JwtIssuer } from '../request-conditions';
 import { conflict } from './errors';
+import { pushTo } from '../verifier/multimap';
 
 /** A Service that selects a workload: its name, its port mapping, and the object when it is in this app. */
 export interface ServiceRef {
@@ -10,6 +11,12 @@ export interface ServiceRef {
   /** The Service object, when it is part of this app (it can then be labelled). */
   readonly object?: ApiObject;
 }
+
+/** Where a workload's Service comes from: given when the workload was declared, or found in the app when first read. */
+export type ServiceSource =
+  | { readonly kind: 'given'; readonly ref: ServiceRef }
+  /** The one Service in the app whose selector matches `podLabels` in `namespace` (none if there is none). */
+  | { readonly kind: 'discover'; readonly controller: IConstruct; readonly namespace: string; readonly podLabels: Record<string, string>; readonly origin: IConstruct };
 
 /** A workload as the graph knows it. */
 export interface WorkloadNode {
@@ -24,8 +31,12 @@ export interface WorkloadNode {
   readonly serviceAccount?: string;
   /** Container ports the pods listen on (empty when unknown). */
   readonly containerPorts: number[];
-  /** The Service that selects the pods, looked up on first use. */
-  readonly service: () => ServiceRef | undefined;
+  /**
+   * Where the Service that selects the pods comes from; read it with `serviceOf` (src/private/services.ts),
+   * which finds a discovered one when the graph is first read for it.
+   * @default - no Service
+   */
+  readonly service?: ServiceSource;
   /** Whether the pods are created outside this app. */
   readonly declaredElsewhere: boolean;
   /** The Deployment/StatefulSet, when the workload came from one. */
@@ -110,24 +121,34 @@ export interface NamespaceNode {
   readonly sidecar: boolean;
   /** Whether the namespace accepts plaintext everywhere (PERMISSIVE). */
   readonly permissive: boolean;
-  /** Whether every Service of the namespace uses the namespace waypoint. */
-  readonly enrolledInWaypoint: () => boolean;
-  /** The namespace waypoint, created if missing. */
-  readonly ensureWaypoint: () => { readonly name: string; readonly principal: string };
-}
-
-/** Told of every change to a graph, so emitters can keep the set of objects they own in line with it. */
-export interface GraphListener {
-  onNamespace?(node: NamespaceNode): void;
-  onIntent?(intent: Intent): void;
-  onEgress?(intent: EgressIntent): void;
-  onWaypoint?(destination: WorkloadNode, waypoint: WaypointRef | undefined): void;
+  /** Whether the namespace default deny is on (a waypoint emitted for the namespace then denies by default too). */
+  readonly defaultDeny: boolean;
+  /** The Namespace object when it was adopted from this app (`fromNamespace`): objects emitted for the namespace come after it. */
+  readonly adoptedObject?: ApiObject;
 }
 
 /** A waypoint, by namespace and name. */
 export interface WaypointRef {
   readonly namespace: string;
   readonly name: string;
+}
+
+/** A namespace waypoint declared with `MeshNamespace.addWaypoint`. */
+export interface NamespaceWaypoint extends WaypointRef {
+  /** Whether every Service of the namespace uses it (`istio.io/use-waypoint` on the Namespace). */
+  readonly forNamespace: boolean;
+}
+
+/**
+ * Told of every change to a graph. Every emitter reads the graph this way (src/private/emitters.ts): it keeps
+ * the set of objects it owns in line with the graph, and their content is read from the graph at synthesis.
+ * A listener never writes to the graph.
+ */
+export interface GraphListener {
+  onNamespace?(node: NamespaceNode): void;
+  onNamespaceWaypoint?(waypoint: NamespaceWaypoint): void;
+  onIntent?(intent: Intent): void;
+  onEgress?(intent: EgressIntent): void;
 }
 
 /**
@@ -145,12 +166,14 @@ export class IntentGraph {
   private readonly workloadNodes = new Map<string, { node: WorkloadNode; origin: IConstruct }>();
   private readonly intentList: Intent[] = [];
   private readonly intentsByDestination = new Map<string, Intent[]>();
+  private readonly intentsByNamespace = new Map<string, Intent[]>();
   private readonly byServiceAccount = new Map<string, WorkloadNode[]>();
   private readonly namespacesByScope = new Map<IConstruct, NamespaceNode>();
   private readonly egressList: EgressIntent[] = [];
   private readonly egressPorts = new Map<string, EgressHostSpec>();
   private readonly egressRoutes = new Map<string, { route: string; origin: IConstruct }>();
-  private readonly waypoints = new Map<string, WaypointRef>();
+  private readonly namespaceWaypoints = new Map<string, NamespaceWaypoint>();
+  private readonly egressNames = new Map<string, EgressIntent>();
   private readonly listeners: GraphListener[] = [];
   private readonly coverage = new Map<string, { flavor: string; scope: IConstruct }>();
   private changes = 0;
@@ -164,9 +187,9 @@ export class IntentGraph {
   public subscribe(listener: GraphListener): void {
     this.listeners.push(listener);
     for (const n of this.namespaceNodes.values()) listener.onNamespace?.(n);
+    for (const w of this.namespaceWaypoints.values()) listener.onNamespaceWaypoint?.(w);
     for (const i of this.intentList) listener.onIntent?.(i);
     for (const e of this.egressList) listener.onEgress?.(e);
-    for (const [key, wp] of this.waypoints) listener.onWaypoint?.(this.workloadNodes.get(key)!.node, wp);
   }
 
   private changed(notify: (l: GraphListener) => void): void {
@@ -174,18 +197,15 @@ export class IntentGraph {
     for (const l of this.listeners) notify(l);
   }
 
-  /** Records that the rules to `destination` are enforced by `waypoint` (undefined: by ztunnel). */
-  public setWaypoint(destination: WorkloadNode, waypoint: WaypointRef | undefined): void {
-    const current = this.waypoints.get(destination.key);
-    if (current?.name === waypoint?.name && current?.namespace === waypoint?.namespace) return;
-    if (waypoint) this.waypoints.set(destination.key, waypoint);
-    else this.waypoints.delete(destination.key);
-    this.changed((l) => l.onWaypoint?.(destination, waypoint));
+  /** Records the waypoint a MeshNamespace declared for its namespace (one per namespace, checked by MeshNamespace). */
+  public addNamespaceWaypoint(waypoint: NamespaceWaypoint): void {
+    this.namespaceWaypoints.set(waypoint.namespace, waypoint);
+    this.changed((l) => l.onNamespaceWaypoint?.(waypoint));
   }
 
-  /** The waypoint that enforces the rules to a destination, if any. */
-  public waypointOf(destinationKey: string): WaypointRef | undefined {
-    return this.waypoints.get(destinationKey);
+  /** The waypoint declared for a namespace, if any (see src/private/placement.ts for the one a rule uses). */
+  public namespaceWaypoint(namespace: string): NamespaceWaypoint | undefined {
+    return this.namespaceWaypoints.get(namespace);
   }
 
   /** Records that a kernel backstop covers a namespace; one backstop per namespace. */
@@ -193,7 +213,7 @@ export class IntentGraph {
     const existing = this.coverage.get(namespace);
     if (existing) {
       throw conflict(scope, `namespace "${namespace}" is already covered by the KernelBackstop ${existing.scope.node.path}`,
-        'cover each namespace with one KernelBackstop (pass namespaces to choose which)');
+        'cover each namespace with one KernelBackstop (pass meshNamespaces to choose which)');
     }
     this.coverage.set(namespace, { flavor, scope });
   }
@@ -281,12 +301,19 @@ export class IntentGraph {
     const toDestination = this.intentsByDestination.get(intent.destination.key);
     if (toDestination) toDestination.push(intent);
     else this.intentsByDestination.set(intent.destination.key, [intent]);
+    const named = new Set([intent.destination.namespace, ...intent.sources.map((s) => s.namespace)]);
+    for (const ns of named) if (ns !== undefined) pushTo(this.intentsByNamespace, ns, intent);
     this.changed((l) => l.onIntent?.(intent));
   }
 
   /** The intents to one destination, in declaration order. */
   public intentsTo(destinationKey: string): readonly Intent[] {
     return this.intentsByDestination.get(destinationKey) ?? [];
+  }
+
+  /** The intents whose destination or a caller is in `namespace`, in declaration order. */
+  public intentsNaming(namespace: string): readonly Intent[] {
+    return this.intentsByNamespace.get(namespace) ?? [];
   }
 
   /** Every declared intent, in declaration order. */
@@ -309,9 +336,16 @@ export class IntentGraph {
     const routed = this.egressRoutes.get(h.host);
     if (routed && routed.route !== route) {
       throw conflict(intent.origin, `${h.host} is declared through ${route}, but ${routed.origin.node.path} sends it through ${routed.route}; a host has one exit per mesh, since DNS resolves it to the same ServiceEntry for every namespace`,
-        'declare the host through the same egress waypoint everywhere (egressNamespace and waypointName), or through direct egress everywhere');
+        'declare the host through the same egress waypoint everywhere (egressMeshNamespace and waypointName), or through direct egress everywhere');
+    }
+    // through one egress waypoint, each host is one ServiceEntry named after it
+    const entryKey = intent.waypoint ? `${intent.waypoint.namespace}/${intent.waypoint.name}/${h.name}` : undefined;
+    const sameName = entryKey ? this.egressNames.get(entryKey) : undefined;
+    if (sameName && sameName.host.host !== h.host) {
+      throw conflict(intent.origin, `hosts ${sameName.host.host} and ${h.host} map to the same ServiceEntry name "${h.name}"`, 'declare one of them through a different egress waypoint');
     }
     if (!routed) this.egressRoutes.set(h.host, { route, origin: intent.origin });
+    if (entryKey && !sameName) this.egressNames.set(entryKey, intent);
     const w = intent.source.workload;
     if (w) this.register(w, intent.origin);
     this.egressList.push(intent);

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
+import { serviceOf } from './services';
 import type { DeclaredDestination, DeclaredSource, IntentsDocument } from '../verifier/intents';
 
 /** What a ConfigMap can hold, with room for its metadata (the API server caps objects at 1 MiB). */
@@ -46,7 +47,7 @@ function buildDocument(graph: IntentGraph, trustDomain: string, rootNamespace: s
     // workloads whose pods are created outside this app, so the verifier can still reason about them
     workloads: graph.workloads.filter((w) => w.declaredElsewhere && w.labels).map((w) => {
       const labels = w.labels!;
-      const service = w.service();
+      const service = serviceOf(w);
       return {
         namespace: w.namespace,
         name: w.name,

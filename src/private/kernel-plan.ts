@@ -1,7 +1,8 @@
-import { isGateway } from './destination-policies';
 import { EgressIntent, Intent, IntentGraph, SourceIdentity, WaypointRef, WorkloadNode } from './intent-graph';
 import { GATEWAY_NAME_LABEL, HBONE_PORT, LABEL_DATAPLANE_MODE, LABEL_INJECTION } from './istio';
-import { MeshSettings } from './settings';
+import { placementOf } from './placement';
+import type { MeshSettings } from './settings';
+import { isGateway } from './sources';
 
 /** Where kernel traffic comes from or goes to. */
 export type Peer =
@@ -58,6 +59,7 @@ export const XDS_PORT = 15012;
  */
 export class KernelPlan {
   private readonly groups = new Map<string, MutableGroup>();
+  private readonly waypoints = new Map<string, WaypointRef | undefined>();
 
   constructor(private readonly graph: IntentGraph, private readonly settings: MeshSettings, private readonly options: KernelOptions) {
     for (const intent of graph.intents) if (intent.action === 'ALLOW') this.addIntent(intent);
@@ -75,9 +77,15 @@ export class KernelPlan {
     return g && freeze(g);
   }
 
+  /** The waypoint in front of a destination, if any (once per destination: `placementOf` reads all its intents). */
+  private waypointOf(d: WorkloadNode): WaypointRef | undefined {
+    if (!this.waypoints.has(d.key)) this.waypoints.set(d.key, placementOf(this.graph, d).waypoint);
+    return this.waypoints.get(d.key);
+  }
+
   private addIntent(intent: Intent): void {
     const d = intent.destination;
-    const waypoint = this.graph.waypointOf(d.key);
+    const waypoint = this.waypointOf(d);
     const sidecar = this.graph.isSidecar(d.namespace);
     // ambient hops arrive over HBONE on 15008; sidecars and gateways receive mTLS on the app ports
     const destPorts = (sidecar || isGateway(d)) ? [...intent.ports.map(TCP), HBONE] : [HBONE];

@@ -7,6 +7,8 @@ import { ObservabilityProps } from '../observability-props';
 import { conflict, invalidValue } from './errors';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { perimeterLabels } from './metadata';
+import { placementOf } from './placement';
+import { serviceOf } from './services';
 import { MeshSettings } from './settings';
 import { checkDnsLabel, checkMetadata } from './validation';
 
@@ -126,7 +128,7 @@ function istioWorkloadName(w: WorkloadNode): string {
 
 /** The Service name a waypoint reports for a destination (`destination_service_name`). */
 function serviceName(w: WorkloadNode): string {
-  return w.service()?.name ?? w.name;
+  return serviceOf(w)?.name ?? w.name;
 }
 
 /** Matchers on the source of a flow, as ztunnel or the waypoint reports it. */
@@ -236,7 +238,8 @@ function denialRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleS
     seen.add(d.key);
     const layers = byNamespace.get(d.namespace) ?? new Map<Layer, WorkloadNode[]>();
     byNamespace.set(d.namespace, layers);
-    const at = graph.isSidecar(d.namespace) ? [SIDECAR] : graph.waypointOf(d.key) ? [ZTUNNEL, WAYPOINT] : [ZTUNNEL];
+    const point = placementOf(graph, d).point;
+    const at = point === 'sidecar' ? [SIDECAR] : point === 'waypoint' ? [ZTUNNEL, WAYPOINT] : [ZTUNNEL];
     for (const layer of at) layers.set(layer, [...layers.get(layer) ?? [], d]);
   }
   return [...byNamespace].flatMap(([ns, layers]) => [...layers].map(([layer, ws]) => {
@@ -295,10 +298,10 @@ function deadRules(graph: IntentGraph, trustDomain: string, s: MonitoringSetting
   for (const i of graph.intents) {
     if (i.action !== 'ALLOW') continue;
     const d = i.destination;
-    const waypoint = graph.waypointOf(d.key);
+    const point = placementOf(graph, d).point;
     for (const src of i.sources) {
       // behind a waypoint, ztunnel sees the waypoint as the caller: the waypoint reports the caller's identity
-      const layer = graph.isSidecar(d.namespace) ? SIDECAR : waypoint && src.kind !== 'outOfMesh' ? WAYPOINT : ZTUNNEL;
+      const layer = point === 'sidecar' ? SIDECAR : point === 'waypoint' && src.kind !== 'outOfMesh' ? WAYPOINT : ZTUNNEL;
       const matchers = [layer.reporter, ...destinations(layer, d.namespace, [d]), ...sourceMatchers(src, trustDomain)];
       const selectors = layer.traffic.map((m) => selector(m, matchers));
       const key = selectors.join();

@@ -21,3 +21,10 @@ export function apiObjectOf(scope: IConstruct, construct: IConstruct, kind: stri
   }
   return obj;
 }
+
+/** Makes every object under `construct` come after `object` in the synthesized output. */
+export function orderAfter(construct: IConstruct, object: ApiObject): void {
+  for (const child of construct.node.findAll()) {
+    if (child instanceof ApiObject) child.addDependency(object);
+  }
+}

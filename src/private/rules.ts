@@ -1,12 +1,16 @@
+import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
+import { AuthorizationPolicy } from '../imports/security.istio.io';
 import { JwtIssuer } from '../request-conditions';
-import type { SpiffeRuleProps } from '../spiffe-allow';
-import { DestinationPolicies } from './destination-policies';
+import { SpiffeRuleProps } from '../spiffe-rule-props';
+import { destinationObjects } from './emitted';
+import { wireEmitters } from './emitters';
 import { conflict, invalidValue } from './errors';
 import { HttpConditions, Intent, IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { selects } from './metadata';
+import { checkDestination } from './placement';
 import { meshSettings } from './settings';
 import { checkSharedIdentityOnSynth } from './shared-identity';
 import { checkPort } from './validation';
@@ -18,11 +22,19 @@ export type RuleInput = SpiffeRuleProps & { readonly exceptFrom?: Identity[] };
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** A declared rule: its intent, and the objects emitted for it. */
+export interface DeclaredRule {
+  readonly intent: Intent;
+  /** The AuthorizationPolicies of the rule's destination, as they are when asked. */
+  readonly policies: () => AuthorizationPolicy[];
+  /** Every object emitted for the rule's destination, as they are when asked. */
+  readonly objects: () => ApiObject[];
+}
+
 /**
- * Validates a rule, registers it in the perimeter's intent graph, and hands it to the emitter of its
- * destination. Returns the registered intent.
+ * Validates a rule and registers it in the perimeter's intent graph, whose emitters derive the objects from it.
  */
-export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: RuleInput): Intent {
+export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: RuleInput): DeclaredRule {
   const settings = meshSettings(scope);
   if (!Array.isArray(input.from) || input.from.length === 0) {
     throw invalidValue(scope, 'from', input.from ?? [], 'at least one identity (an empty list never means "anyone")',
@@ -47,12 +59,17 @@ export function declareRule(scope: Construct, action: 'ALLOW' | 'DENY', input: R
   const http = httpOf(scope, input);
   checkOutOfMesh(scope, action, sources, input, http);
   const intent: Intent = { action, sources, exceptSources, destination, ports, http, origin: scope };
-  DestinationPolicies.of(scope, settings, destination).add(intent);
+  checkDestination(graph, destination, [...graph.intentsTo(destination.key), intent], scope);
+  wireEmitters(settings);
   graph.addIntent(intent);
   checkDeclaredOnSynth(scope, graph);
   checkSharedIdentityOnSynth(scope, graph, sources);
   checkSharedIdentityOnSynth(scope, graph, exceptSources, 'an exception (exceptFrom)');
-  return intent;
+  return {
+    intent,
+    policies: () => destinationObjects(graph, destination.key, AuthorizationPolicy),
+    objects: () => destinationObjects(graph, destination.key, ApiObject),
+  };
 }
 
 /** Out-of-mesh callers carry no identity: only plain L4 allows, on named ports, in a rule of their own. */

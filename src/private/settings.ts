@@ -12,7 +12,7 @@ export interface MeshSettings {
   readonly istioVersion: IstioVersion;
   readonly enforcement: Enforcement;
   readonly ambientDryRun: boolean;
-  readonly kernel: KernelFlavor;
+  readonly kernelFlavor: KernelFlavor;
   readonly dnsSelector: DnsSelector;
   /** The perimeter's intent graph. */
   readonly graph: IntentGraph;
@@ -58,7 +58,7 @@ export function meshSettings(scope: IConstruct): MeshSettings {
       istioVersion: DEFAULT_ISTIO_VERSION,
       enforcement: Enforcement.ENFORCE,
       ambientDryRun: false,
-      kernel: KernelFlavor.NETWORK_POLICY,
+      kernelFlavor: KernelFlavor.NETWORK_POLICY,
       dnsSelector: DnsSelector.kubeDns(),
       graph: new IntentGraph(),
     };

@@ -74,16 +74,16 @@ export class PerimeterVerifier {
       // e.g. an alias bomb: the yaml library refuses to expand too many aliases
       throw new ManifestError(`unreadable YAML: ${(e as Error).message}`);
     }
-    return PerimeterVerifier.fromManifests(objects.filter((d) => d !== null && d !== undefined), options);
+    return PerimeterVerifier.fromManifests(objects.filter((d): d is object => d !== null && d !== undefined), options);
   }
 
-  /** Verifies parsed manifest objects. */
-  public static fromManifests(manifests: any[], options: VerifierOptions = {}): PerimeterVerifier {
-    return new PerimeterVerifier(manifests, options);
+  /** Verifies parsed manifest objects (JSON objects, as `ApiObject.toJson()` or a YAML parser returns them). */
+  public static fromManifests(manifests: object[], options: VerifierOptions = {}): PerimeterVerifier {
+    return new PerimeterVerifier(manifests as Json[], options);
   }
 
   /** The declared intents: `VerifierOptions.intents`, else those the manifests carry (ConfigMap `mesh-perimeter-intents`), if any. */
-  public readonly intents?: any;
+  public readonly intents?: IntentsDocument;
   private readonly model: ManifestModel;
   private readonly kernel: KernelEvaluator;
   private readonly trustDomain: string;

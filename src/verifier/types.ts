@@ -92,7 +92,10 @@ export interface Flow {
   readonly from: string;
   readonly to: string;
   readonly port: number;
-  /** The waypoint it passes through, if any. */
+  /**
+   * The waypoint it passes through, if any.
+   * @default - none: the flow passes no waypoint
+   */
   readonly via?: string;
   /**
    * The HTTP conditions under which it is allowed: one entry per ALLOW rule (and operation) of the

@@ -46,7 +46,7 @@ export const perimeterSpec: fc.Arbitrary<PerimeterSpec> = fc.record({
 /** Builds a random but valid perimeter: every declaration is one the library accepts; `props` add to the perimeter's. */
 export function buildPerimeter(spec: PerimeterSpec, props: MeshPerimeterProps = {}): Chart {
   const chart = new Chart(Testing.app(), 'prop');
-  const perimeter = new MeshPerimeter(chart, 'mesh', { kernel: spec.cilium ? KernelFlavor.CILIUM : KernelFlavor.NETWORK_POLICY, ...props });
+  const perimeter = new MeshPerimeter(chart, 'mesh', { kernelFlavor: spec.cilium ? KernelFlavor.CILIUM : KernelFlavor.NETWORK_POLICY, ...props });
   new KernelBackstop(perimeter, 'backstop');
   const apps: { ns: MeshNamespace; sidecar: boolean; workload: Workload; name: string }[] = [];
   spec.namespaces.forEach((n, i) => {
@@ -91,7 +91,7 @@ export function buildPerimeter(spec: PerimeterSpec, props: MeshPerimeterProps = 
     const caller = pick(apps, e.from);
     const direct = e.host === 2;
     if ((direct && !spec.cilium) || (!direct && (caller.sidecar || !exitNamespace))) return;
-    caller.ns.egress(`egress-${k}`, direct ? { mode: EgressMode.CILIUM_DIRECT } : { waypointName: 'exit', egressNamespace: exitNamespace })
+    caller.ns.egress(`egress-${k}`, direct ? { mode: EgressMode.CILIUM_DIRECT } : { waypointName: 'exit', egressMeshNamespace: exitNamespace })
       .allow({ from: [caller.workload.identity], hosts: [ExternalHost.tls(`api-${e.host}.example.com`)] });
   });
   return chart;
