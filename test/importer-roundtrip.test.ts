@@ -42,7 +42,7 @@ describe('import round trip: each example\'s dist/', () => {
 });
 
 describe('import: the generated code in a fresh cdk8s app', () => {
-  it.for(['seed-000', 'seed-001', 'seed-003'])('%s: compiles with tsc, synthesizes what the importer ran in-process, and verifies clean', (fixture, ctx) => {
+  it.for(['hybrid-blog', 'fintech-guide', 'ebpf-lab'])('%s: compiles with tsc, synthesizes what the importer ran in-process, and verifies clean', (fixture, ctx) => {
     // the app imports the compiled library: `npm test` runs before the compile on a fresh clone, `npx projen build` after it
     if (!existsSync(join(root, 'lib', 'index.js'))) ctx.skip('needs lib/: runs in `npx projen build`, after the compile');
     const dir = mkdtempSync(join(tmpdir(), 'mesh-perimeter-import-app-'));

@@ -17,8 +17,8 @@ const flow = (flows: ImportedFlow[], from: string, to: string, port: number) => 
 const outcomes = (flows: ImportedFlow[]) => Object.fromEntries(Object.values(FlowOutcome)
   .map((o) => [o, flows.filter((f) => f.outcome === o).length]));
 
-describe('import: the hybrid on-prem blog (seed 000)', () => {
-  const i = importDir('seed-000');
+describe('import: the hybrid on-prem blog', () => {
+  const i = importDir('hybrid-blog');
 
   it('declares the blog perimeter with the constructs, one statement per intent, each naming its object', () => {
     expect(i.code).toContain("const perimeter = new MeshPerimeter(this, 'perimeter', { trustDomain: 'cluster.local' });");
@@ -61,8 +61,8 @@ describe('import: the hybrid on-prem blog (seed 000)', () => {
   });
 });
 
-describe('import: the eBPF lab (seed 003), Istio and Cilium policies', () => {
-  const i = importDir('seed-003');
+describe('import: the eBPF lab, Istio and Cilium policies', () => {
+  const i = importDir('ebpf-lab');
 
   it('reads Cilium as the kernel flavor and the SNI-pinned egress as direct egress', () => {
     expect(i.code).toContain("{ trustDomain: 'cluster.local', kernelFlavor: KernelFlavor.CILIUM }");
@@ -91,8 +91,8 @@ describe('import: the eBPF lab (seed 003), Istio and Cilium policies', () => {
   });
 });
 
-describe('import: the fintech guide (seed 001), L7, JWT and DENY', () => {
-  const i = importDir('seed-001');
+describe('import: the fintech guide, L7, JWT and DENY', () => {
+  const i = importDir('fintech-guide');
 
   it('moves the HTTP rules ztunnel dropped to the waypoint, and reports the calls they meant as fixed', () => {
     expect(i.code).toContain("fintechCore.allow('payment-processor-access-payment-processor', { from: [refundService.identity], to: paymentProcessor, methods: ['POST'], "
@@ -195,7 +195,7 @@ describe('import: the command line', () => {
   });
 
   it('imports only the namespaces asked for', () => {
-    const i = importDir('seed-001', ['production']);
+    const i = importDir('fintech-guide', ['production']);
     expect(i.code).toContain("new MeshNamespace(perimeter, 'production')");
     expect(i.code).not.toContain("'fintech-core'");
     expect(i.flows.every((f) => f.to.startsWith('production/'))).toBe(true);

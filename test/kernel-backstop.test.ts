@@ -214,7 +214,7 @@ describe('KernelBackstop', () => {
   });
 
   describe('the lesson of the hybrid on-prem blog', () => {
-    // The blog's own layer 4 (fixtures/seed-000): egress only DNS and 15008 to istio-system.
+    // The blog's own layer 4 (fixtures/hybrid-blog): egress only DNS and 15008 to istio-system.
     const seedPolicy = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',

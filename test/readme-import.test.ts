@@ -13,9 +13,9 @@ function session(): { argv: string[]; printed: string } {
 }
 
 describe('README: adopting an existing perimeter', () => {
-  it('shows the real import report of the hybrid on-prem blog (fixture seed-000)', () => {
+  it('shows the real import report of the hybrid on-prem blog (fixture hybrid-blog)', () => {
     const s = session();
-    expect(s.argv.slice(0, 2)).toEqual(['import', 'test/importer/fixtures/seed-000']);
+    expect(s.argv.slice(0, 2)).toEqual(['import', 'test/importer/fixtures/hybrid-blog']);
     const dir = mkdtempSync(join(tmpdir(), 'mesh-perimeter-readme-import-'));
     try {
       const out = join(dir, 'main.ts');

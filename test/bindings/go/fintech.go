@@ -1,4 +1,4 @@
-// Seed 001 (examples/fintech/chart.ts) in Go: HTTP rules for payment-processor checked by a waypoint,
+// The fintech example (examples/fintech/chart.ts) in Go: HTTP rules for payment-processor checked by a waypoint,
 // a DENY that outranks them, and Prometheus scraping port 9090 from outside the mesh.
 package main
 

@@ -1,4 +1,4 @@
-// Seed 000 (examples/hybrid-production/chart.ts) in Go: the mesh-wide deny, `production` in ambient with
+// The hybrid-production example (examples/hybrid-production/chart.ts) in Go: the mesh-wide deny, `production` in ambient with
 // STRICT mTLS, frontend -> backend-api:8080 only, one exit to api.external.com:443, and the NetworkPolicy backstop.
 package main
 

@@ -1,4 +1,4 @@
-# Seed 001 (examples/fintech/chart.ts) in Python: HTTP rules for payment-processor checked by a waypoint,
+# The fintech example (examples/fintech/chart.ts) in Python: HTTP rules for payment-processor checked by a waypoint,
 # a DENY that outranks them, and Prometheus scraping port 9090 from outside the mesh.
 from cdk8s import Chart
 from cdk8s_mesh_perimeter import (
