@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dirOf, run } from './support/cli';
+import { dirOf, folder, run } from './support/cli';
 import { Fintech } from '../examples/fintech/chart';
 import { HybridProduction } from '../examples/hybrid-production/chart';
 
@@ -76,6 +76,59 @@ describe('observe: hybrid-production (ztunnel text log, Hubble jsonpb)', () => {
     expect(r.out).toContain('**1 flow(s) allowed that the manifests do not declare: this should never happen.**');
     expect(r.out).toContain('| production/backend-api | production/frontend:8080 | 3 | - | 2026-11-30T09:20:44.502913Z … 2026-11-30T09:26:52.930148Z | ztunnel | kernel, ztunnel |');
     expect(r.out).toMatch(/## Declared, never seen \(candidate dead rules\)\n\n\| From \| To \| Via \|\n\|---\|---\|---\|\n\| production\/backend-api \| api\.external\.com:443 \|/);
+  });
+});
+
+describe('observe: "declared" means declared by an intent', () => {
+  it('reports a flow the manifests allow beyond the intents as allowed but not declared, never as a dead rule', () => {
+    // a hand-written opening the intents do not declare: backend-api may call frontend, at ztunnel and in the kernel
+    const meta = (name: string) => ({ name, namespace: 'production' });
+    const opening = [
+      {
+        apiVersion: 'security.istio.io/v1',
+        kind: 'AuthorizationPolicy',
+        metadata: meta('hand-written-allow'),
+        spec: {
+          selector: { matchLabels: { app: 'frontend' } },
+          action: 'ALLOW',
+          rules: [{ from: [{ source: { principals: ['cluster.local/ns/production/sa/backend-api'] } }], to: [{ operation: { ports: ['8080'] } }] }],
+        },
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: meta('hand-written-in'),
+        spec: {
+          podSelector: { matchLabels: { app: 'frontend' } },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: { app: 'backend-api' } } }], ports: [{ protocol: 'TCP', port: 15008 }] }],
+        },
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: meta('hand-written-out'),
+        spec: {
+          podSelector: { matchLabels: { app: 'backend-api' } },
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ podSelector: { matchLabels: { app: 'frontend' } } }], ports: [{ protocol: 'TCP', port: 15008 }] }],
+        },
+      },
+    ];
+    const dist = dirOf([...Testing.synth(new HybridProduction(Testing.app(), 'hybrid-production')), ...opening]);
+    const log = folder({
+      'ztunnel.txt': '2026-11-30T10:00:00.000001Z\tinfo\taccess\tconnection complete\tsrc.addr=10.42.2.20:40100 src.workload="backend-api" '
+        + 'src.namespace="production" src.identity="spiffe://cluster.local/ns/production/sa/backend-api" dst.addr=10.42.1.10:8080 '
+        + 'dst.hbone_addr=10.42.1.10:8080 dst.service="frontend.production.svc.cluster.local" dst.workload="frontend" dst.namespace="production" '
+        + 'dst.identity="spiffe://cluster.local/ns/production/sa/frontend-sa" direction="inbound" bytes_sent=10 bytes_recv=10 duration="3ms"\n',
+    });
+    const { code, report } = observe(dist, log);
+    expect(code).toBe(1);
+    const undeclared = one(report, 'allowed-not-declared', 'production/backend-api', 'production/frontend', 8080);
+    expect(undeclared).toMatchObject({ count: 1, sources: ['ztunnel'], layers: [] });
+    expect(undeclared.deniedBy[0]).toMatch(/^no intent declares it, but the manifests allow it: /);
+    expect(flow(report, 'production/backend-api', 'production/frontend', 8080)).toEqual(['allowed-not-declared']);
+    expect(run('observe', dist, '--logs', log).out).toContain('| ztunnel | nowhere: no intent declares it |');
   });
 });
 

@@ -13,13 +13,13 @@ import { Hop, HopLayer, Verdict } from '../verifier/types';
 
 /** What the logs and the manifests together say about one flow. */
 export enum FlowVerdict {
-  /** Allowed by the manifests, and seen allowed. */
+  /** Allowed by the manifests and declared by the intents (when they carry any), and seen allowed. */
   USED = 'declared-and-used',
-  /** Allowed by the manifests, never seen: a candidate dead rule. */
+  /** Allowed by the manifests and declared, never seen: a candidate dead rule. */
   UNUSED = 'declared-never-seen',
   /** Seen denied: a missing intent or an intrusion. */
   DENIED = 'attempted-and-denied',
-  /** Seen allowed, but the manifests do not allow it: should never happen. */
+  /** Seen allowed, but no intent declares it (the manifests deny it, or allow it beyond the intents): should never happen. */
   UNDECLARED = 'allowed-not-declared',
 }
 
@@ -125,8 +125,10 @@ const sorted = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is s
 
 /** Classifies the observations against the perimeter `v` loads. */
 export function classify(v: PerimeterVerifier, input: Observations): ObserveResult {
-  // declared out-of-mesh callers no manifest declares get the labels the intents give them
-  v.compare();
+  // declared out-of-mesh callers no manifest declares get the labels the intents give them; with intents,
+  // "declared" means declared by an intent: what the manifests allow beyond them is not declared
+  const comparison = v.compare();
+  const notDeclared = new Map(v.intents ? comparison.overPermission.map((d) => [`${d.from}|${d.to}|${d.port}`, d.detail]) : []);
   const groups = new Map<string, { from: string; to: string; port: number; allowed: boolean; verdict: Verdict; obs: Observation[] }>();
   const would = new Map<string, Observation[]>();
   let unattributed = 0;
@@ -184,7 +186,10 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
       deniedBy: denying.map(describeHop),
       layers: sorted(denying.map((h) => h.layer)),
     };
-    if (g.allowed) {
+    const overPermission = notDeclared.get(`${g.from}|${g.to}|${g.port}`);
+    if (g.allowed && g.verdict.allowed && overPermission !== undefined) {
+      flows.push({ ...common, verdict: FlowVerdict.UNDECLARED, deniedBy: [`no intent declares it, but the manifests allow it: ${overPermission}`] });
+    } else if (g.allowed) {
       if (g.verdict.allowed) used.add(`${g.from}|${g.to}|${g.port}`);
       flows.push({ ...common, verdict: g.verdict.allowed ? FlowVerdict.USED : FlowVerdict.UNDECLARED });
     } else if (denying.length > 0) {
@@ -202,7 +207,7 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
   }
   for (const f of v.matrix()) {
     const key = `${f.from}|${f.to}|${f.port}`;
-    if (f.from === 'kubelet' || /^\d/.test(f.from) || used.has(key)) continue;
+    if (f.from === 'kubelet' || /^\d/.test(f.from) || used.has(key) || notDeclared.has(key)) continue;
     used.add(key);
     const unseen = { count: 0, sources: [], methods: [], paths: [], deniedBy: [], layers: [] };
     flows.push({ ...unseen, verdict: FlowVerdict.UNUSED, from: f.from, to: f.to, port: f.port, via: f.via });

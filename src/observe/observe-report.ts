@@ -42,7 +42,7 @@ export function observeMarkdown(r: ObserveResult, title = 'Observed traffic'): s
       : 'No flow was allowed that the manifests do not declare.', '',
   ];
   if (undeclared.length > 0) {
-    out.push('## Allowed but not declared (error)', '', table([...head, 'Manifests deny it at'], undeclared.map((f) => [...flowRow(f), f.layers.join(', ')])),
+    out.push('## Allowed but not declared (error)', '', table([...head, 'Manifests deny it at'], undeclared.map((f) => [...flowRow(f), f.layers.join(', ') || 'nowhere: no intent declares it'])),
       ...reasons(undeclared), '');
   }
   out.push(
