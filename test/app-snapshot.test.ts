@@ -1,4 +1,4 @@
-import { ApiObject, App } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PerimeterVerifier, Workload } from '../src';
@@ -58,6 +58,16 @@ describe('one reading of the app per validation pass', () => {
   });
 });
 
+/** A hand-written DENY of every request in namespace shop: the declared web -> api no longer gets through. */
+function denyAll(chart: Chart): void {
+  new ApiObject(chart, 'deny-all', {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'deny-all', namespace: 'shop' },
+    spec: { action: 'DENY', rules: [{}] },
+  });
+}
+
 describe('one proof per synthesis', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -77,20 +87,14 @@ describe('one proof per synthesis', () => {
     const { app, chart } = shop(true);
     expect(synthError(app)).toBe('');
     await Promise.resolve();
-    new ApiObject(chart, 'deny-all', {
-      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-all', namespace: 'shop' },
-      spec: { action: 'DENY', rules: [{}] },
-    });
+    denyAll(chart);
     expect(synthError(app)).toContain('under-permission: shop/web -> shop/api:8080 declared, but ztunnel at shop/api');
   });
 
   it('a policy added in the same synchronous turn is proven afresh too', () => {
     const { app, chart } = shop(true);
     expect(synthError(app)).toBe('');
-    new ApiObject(chart, 'deny-all', {
-      apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'deny-all', namespace: 'shop' },
-      spec: { action: 'DENY', rules: [{}] },
-    });
+    denyAll(chart);
     expect(synthError(app)).toContain('under-permission: shop/web -> shop/api:8080 declared, but ztunnel at shop/api');
   });
 });
