@@ -139,7 +139,8 @@ function gate(dir, limit) {
     const floor = run(['apiobject', size, docs]);
     const verified = run(['library+verify', size]);
     ratios.push(verified.ms / floor.ms);
-    console.log(`  pair ${i + 1}: ApiObject floor ${fmt(floor.ms, 0, 0)} ms, default synth ${fmt(verified.ms, 0, 0)} ms: ${verified.ms / floor.ms < 10 ? (verified.ms / floor.ms).toFixed(2) : '>10'} ×`);
+    console.log(`  pair ${i + 1}: ApiObject floor ${fmt(floor.ms, 0, 0)} ms, default synth ${fmt(verified.ms, 0, 0)} ms: ${verified.ms / floor.ms < 10 ? (verified.ms / floor.ms).toFixed(2) : '>10'} ×`
+      + ` (CPU ${fmt(floor.cpuMs, 0, 0)} and ${fmt(verified.cpuMs, 0, 0)} ms: ${(verified.cpuMs / floor.cpuMs).toFixed(2)} ×)`);
   }
   const median = ratios.sort((a, b) => a - b)[1];
   const ok = median <= limit;
@@ -172,6 +173,7 @@ function main(argv) {
       const total = Object.values(kinds).reduce((a, b) => a + b, 0);
       rows.push({ size, floor, raw, lib, verified, kinds, total });
       console.log(`${fmt(size)}  ${fmt(total, 0, 7)}  ${fmt(floor.ms, 0, 12)}  ${fmt(raw.ms, 0, 8)}  ${fmt(lib.ms)}  ${fmt(lib.ms / floor.ms, 2, 10)}  ${fmt(verified.ms, 0, 15)}  ${fmt(verified.ms / floor.ms, 2, 10)}  ${fmt(verified.rssMb)}`);
+      console.log(`           CPU ms: ApiObject ${fmt(floor.cpuMs, 0, 0)}, synth ${fmt(lib.cpuMs, 0, 0)} (${fmt(lib.cpuMs / floor.cpuMs, 2, 0)} ×), synth+verify ${fmt(verified.cpuMs, 0, 0)} (${fmt(verified.cpuMs / floor.cpuMs, 2, 0)} ×)`);
     }
     const last = rows[rows.length - 1];
     console.log(`           by kind at ${fmt(last.size, 0, 0)}: ${Object.entries(last.kinds).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);

@@ -1,7 +1,7 @@
-import { ApiObject, App } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
-import { describe, expect, it } from 'vitest';
-import { Workload } from '../src';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PerimeterVerifier, Workload } from '../src';
 import { fixture } from './support/fixture';
 
 /**
@@ -55,5 +55,46 @@ describe('one reading of the app per validation pass', () => {
     const off = shop(false).app.synthYaml();
     expect(on).toContain('kind: AuthorizationPolicy');
     expect(on).toBe(off);
+  });
+});
+
+/** A hand-written DENY of every request in namespace shop: the declared web -> api no longer gets through. */
+function denyAll(chart: Chart): void {
+  new ApiObject(chart, 'deny-all', {
+    apiVersion: 'security.istio.io/v1',
+    kind: 'AuthorizationPolicy',
+    metadata: { name: 'deny-all', namespace: 'shop' },
+    spec: { action: 'DENY', rules: [{}] },
+  });
+}
+
+describe('one proof per synthesis', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('cdk8s validates the app twice per synthesis (once more as it renders the chart); the proof runs once', () => {
+    const { app } = shop(true);
+    const compare = vi.spyOn(PerimeterVerifier.prototype, 'compare');
+    const validations = vi.fn(() => []);
+    app.node.addValidation({ validate: validations });
+    expect(app.synthYaml()).toContain('kind: AuthorizationPolicy');
+    expect(validations).toHaveBeenCalledTimes(2);
+    expect(compare).toHaveBeenCalledTimes(1);
+  });
+
+  it('a policy added after a synthesis is proven afresh in the next one', async () => {
+    const { app, chart } = shop(true);
+    expect(synthError(app)).toBe('');
+    await Promise.resolve();
+    denyAll(chart);
+    expect(synthError(app)).toContain('under-permission: shop/web -> shop/api:8080 declared, but ztunnel at shop/api');
+  });
+
+  it('a policy added in the same synchronous turn is proven afresh too', () => {
+    const { app, chart } = shop(true);
+    expect(synthError(app)).toBe('');
+    denyAll(chart);
+    expect(synthError(app)).toContain('under-permission: shop/web -> shop/api:8080 declared, but ztunnel at shop/api');
   });
 });

@@ -215,10 +215,23 @@ export function ztunnelClauses(rule: Json, action: string): ZtunnelMatch[][] | u
  * See docs/semantics.md#ztunnel-matching and #plaintext-callers.
  */
 function ztunnelRuleMatches(rule: Json, ctx: RequestContext, policy: PolicyObject, action: string): boolean {
-  const clauses = ztunnelClauses(rule, action);
+  const clauses = nonEmptyClauses(rule, action);
   if (!clauses) return false;
-  return clauses.every((clause) => clause.some((m) => !isEmptyMatch(m) && ztunnelMatch(m, ctx, policy, action === 'ALLOW')));
+  return clauses.every((clause) => clause.some((m) => ztunnelMatch(m, ctx, policy, action === 'ALLOW')));
 }
+
+/**
+ * `ztunnelClauses` without their empty matches (which never match), made once per rule and action: a
+ * matrix holds the same rules against many callers (docs/performance.md#round-2).
+ */
+function nonEmptyClauses(rule: Json, action: string): ZtunnelMatch[][] | undefined {
+  let byAction = translatedRules.get(rule);
+  if (!byAction) translatedRules.set(rule, byAction = new Map());
+  if (!byAction.has(action)) byAction.set(action, ztunnelClauses(rule, action)?.map((clause) => clause.filter((m) => !isEmptyMatch(m))));
+  return byAction.get(action);
+}
+
+const translatedRules = new WeakMap<Json, Map<string, ZtunnelMatch[][] | undefined>>();
 
 function isEmptyMatch(m: ZtunnelMatch): boolean {
   return Object.values(m).every((v) => v === undefined || v === null || (Array.isArray(v) && v.length === 0));

@@ -89,6 +89,7 @@ export class PerimeterVerifier {
   private readonly trustDomain: string;
   private readonly policyCache = new Map<string, PolicyObject[]>();
   private readonly parties = new Map<string, Party>();
+  private readonly kernelVerdicts = new WeakMap<Endpoint, WeakMap<Endpoint, Map<number, { allowed: boolean; reason: string }>>>();
   /** Pod labels of stand-ins for declared out-of-mesh callers that no manifest declares. */
   private readonly assumedLabels = new Map<string, Record<string, string>>();
 
@@ -237,10 +238,28 @@ export class PerimeterVerifier {
   // ---- paths --------------------------------------------------------------------------------------
 
   private kernelHop(from: Party, to: Party, port: number, toEndpoint?: Endpoint): Hop {
-    const [egress, ingress] = this.kernel.evaluate(from.endpoint, toEndpoint ?? to.endpoint, port);
-    const reason = [egress, ingress].filter((s) => !s.allowed).map((s) => s.reason).join('; ')
-      || `${egress.reason}; ${ingress.reason}`;
-    return { layer: HopLayer.KERNEL, from: from.name, to: to.name, port, allowed: egress.allowed && ingress.allowed, reason };
+    const { allowed, reason } = this.kernelVerdict(from.endpoint, toEndpoint ?? to.endpoint, port);
+    return { layer: HopLayer.KERNEL, from: from.name, to: to.name, port, allowed, reason };
+  }
+
+  /**
+   * Both kernel sides of a connection, kept per pair of endpoints and port: a matrix reaches one pair on
+   * several paths (each source through a waypoint to its workloads, the checks the comparison repeats).
+   * The verdict and its reason depend on the endpoints alone (docs/performance.md#round-2).
+   */
+  private kernelVerdict(from: Endpoint, to: Endpoint, port: number): { allowed: boolean; reason: string } {
+    let byTo = this.kernelVerdicts.get(from);
+    if (!byTo) this.kernelVerdicts.set(from, byTo = new WeakMap());
+    let byPort = byTo.get(to);
+    if (!byPort) byTo.set(to, byPort = new Map());
+    let verdict = byPort.get(port);
+    if (!verdict) {
+      const [egress, ingress] = this.kernel.evaluate(from, to, port);
+      const reason = [egress, ingress].filter((s) => !s.allowed).map((s) => s.reason).join('; ')
+        || `${egress.reason}; ${ingress.reason}`;
+      byPort.set(port, verdict = { allowed: egress.allowed && ingress.allowed, reason });
+    }
+    return verdict;
   }
 
   private authzHop(layer: HopLayer, from: string, to: string, port: number, verdict: AuthzVerdict): Hop {
