@@ -4,7 +4,7 @@ import {
   Comparison, DataplaneMode, EgressMode, Enforcement, ExternalHost, HopLayer, Identity, IstioVersion, KernelBackstop, KernelFlavor, MeshNamespace,
   MeshPerimeterProps, MtlsMode, PerimeterVerifier,
 } from '../src';
-import { dirOf, run } from './support/cli';
+import { dirOf, folder, run } from './support/cli';
 import { fixture } from './support/fixture';
 import { ofKind, only, synthValid } from './support/synth';
 import { summaryOutput } from '../src/private/audit';
@@ -223,6 +223,45 @@ describe('an AUDIT perimeter', () => {
       expect(JSON.stringify(p.spec)).not.toContain('serverNames');
     }
     expect(perimeter.enforcementSummary.at(-1)).toBe('kernel in shop, web: AUDIT (CILIUM): CiliumNetworkPolicies with enableDefaultDeny false, which only add allows');
+  });
+});
+
+describe('observe and learn on an AUDIT perimeter', () => {
+  capturePrinted();
+  /** ztunnel's inbound record of one completed connection between two workloads of shop. */
+  const completed = (time: string, from: string, to: string, port: number) => `${time}\tinfo\taccess\tconnection complete\t`
+    + `src.addr=10.1.0.5:40000 src.workload="${from}" src.namespace="shop" src.identity="spiffe://cluster.local/ns/shop/sa/${from}" `
+    + `dst.addr=10.1.0.6:${port} dst.hbone_addr=10.1.0.6:${port} dst.workload="${to}" dst.namespace="shop" `
+    + `dst.identity="spiffe://cluster.local/ns/shop/sa/${to}" direction="inbound" bytes_sent=1 bytes_recv=1 duration="1ms"\n`;
+  // db -> frontend is declared by no rule: under AUDIT it completes, and only enforcement would deny it
+  const logs = () => folder({
+    'ztunnel.txt': completed('2026-12-01T09:00:00.000001Z', 'frontend', 'db', 5432)
+      + completed('2026-12-01T09:00:01.000001Z', 'db', 'frontend', 8080) + completed('2026-12-01T09:00:02.000001Z', 'db', 'frontend', 8080),
+  });
+
+  it.each(FLAVORS)('%s: a flow dry-run let through is a would-be denial, not an error, and learn offers it', (flavor) => {
+    const dist = dirOf(synthValid(shop(flavor).chart));
+    const r = run('observe', dist, '--logs', logs(), '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out);
+    const flows = (from: string, to: string) => report.flows.filter((f: any) => f.from === from && f.to === to);
+    expect(flows('shop/frontend', 'shop/db')).toMatchObject([{ verdict: 'declared-and-used', count: 1 }]);
+    const [would] = flows('shop/db', 'shop/frontend');
+    expect(would).toMatchObject({ verdict: 'attempted-and-denied', wouldBeDenied: true, count: 2, port: 8080 });
+    expect(would.layers).toContain('ztunnel');
+    expect(report.summary['allowed-not-declared']).toBe(0);
+    const entry = report.wouldDeny.find((w: any) => w.from === 'shop/db' && w.to === 'shop/frontend');
+    expect(entry).toMatchObject({ port: 8080, count: 2 });
+    expect(entry.reasons.some((reason: string) => /^ztunnel: .*\(once enforced\)$/.test(reason))).toBe(true);
+    expect(run('observe', dist, '--logs', logs()).out).toContain('(once enforced: dry-run let it through)');
+    expect(run('learn', dist, '--logs', logs()).out).toMatch(/new SpiffeAllow\(perimeter, 'learned-shop-db-to-frontend-8080', \{ from: \[Identity\.serviceAccount\('shop', 'db'\)\]/);
+  });
+
+  it('the same traffic under ENFORCE is an error: allowed, but not declared', () => {
+    const dist = dirOf(synthValid(shop(KernelFlavor.NETWORK_POLICY, { perimeter: { enforcement: Enforcement.ENFORCE } }).chart));
+    const r = run('observe', dist, '--logs', logs(), '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).flows.find((f: any) => f.from === 'shop/db' && f.to === 'shop/frontend')).toMatchObject({ verdict: 'allowed-not-declared' });
   });
 });
 

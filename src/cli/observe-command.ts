@@ -35,11 +35,14 @@ export function observe(a: ObserveArgs): { result: ObserveResult; verifier: Peri
   let verifier: PerimeterVerifier;
   try {
     verifier = PerimeterVerifier.fromManifests(a.manifests, a);
+    // an AUDIT perimeter is judged by what it would enforce, as `verify` does (docs/semantics.md#audit)
+    if (verifier.intents?.enforcement === 'AUDIT') verifier = PerimeterVerifier.fromManifests(a.manifests, { ...a, dryRunEnforced: true });
   } catch (e) {
     if (e instanceof ManifestError) throw new ManifestError(`${a.sources.join(', ')}: ${e.message}`);
     throw e;
   }
-  return { result: classify(verifier, readObservations(logFiles(a.logs))), verifier };
+  const audit = verifier.intents?.enforcement === 'AUDIT';
+  return { result: classify(verifier, readObservations(logFiles(a.logs)), audit), verifier };
 }
 
 export function observeCommand(a: ObserveArgs & { readonly json: boolean }, out: Output): number {

@@ -53,6 +53,8 @@ export interface ObservedFlow extends Seen {
   readonly layers: string[];
   /** A DENY rule denies it: an intent the perimeter declares against, never one to learn. */
   readonly explicitlyDenied?: boolean;
+  /** An AUDIT perimeter let it through, and would deny it once enforced (`deniedBy` says where). */
+  readonly wouldBeDenied?: boolean;
   /** The source's SPIFFE identity, as a log showed it. */
   readonly identity?: string;
   /** The source pod's labels, as a log showed them. */
@@ -123,14 +125,19 @@ function seen(obs: Observation[]): Seen {
 
 const sorted = (xs: (string | undefined)[]) => [...new Set(xs.filter((x): x is string => x !== undefined))].sort();
 
-/** Classifies the observations against the perimeter `v` loads. */
-export function classify(v: PerimeterVerifier, input: Observations): ObserveResult {
+/**
+ * Classifies the observations against the perimeter `v` loads. `audit`: the perimeter is in AUDIT (its intents
+ * say so) and `v` judges its dry-run policies as enforced, so a flow seen allowed that `v` denies is a would-be
+ * denial (attempted, and denied once enforced), not an error.
+ */
+export function classify(v: PerimeterVerifier, input: Observations, audit = false): ObserveResult {
   // declared out-of-mesh callers no manifest declares get the labels the intents give them; with intents,
   // "declared" means declared by an intent: what the manifests allow beyond them is not declared
   const comparison = v.compare();
   const notDeclared = new Map(v.intents ? comparison.overPermission.map((d) => [`${d.from}|${d.to}|${d.port}`, d.detail]) : []);
   const groups = new Map<string, { from: string; to: string; port: number; allowed: boolean; verdict: Verdict; obs: Observation[] }>();
   const would = new Map<string, Observation[]>();
+  const wouldByVerifier = new Map<string, string[]>();
   let unattributed = 0;
   let proxyHops = 0;
   // one check per distinct connection or request: logs repeat them
@@ -187,7 +194,12 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
       layers: sorted(denying.map((h) => h.layer)),
     };
     const overPermission = notDeclared.get(`${g.from}|${g.to}|${g.port}`);
-    if (g.allowed && g.verdict.allowed && overPermission !== undefined) {
+    if (audit && g.allowed && !g.verdict.allowed) {
+      // dry-run let it through; enforcement would not: the report to read before switching to ENFORCE
+      flows.push({ ...common, verdict: FlowVerdict.DENIED, wouldBeDenied: true, explicitlyDenied: denying.some((h) => h.reason.includes('(DENY rule ')) });
+      for (const h of denying) pushTo(wouldByVerifier, `${g.from}|${g.to}|${g.port}`, `${describeHop(h)} (once enforced)`);
+      for (const o of g.obs) if (!o.wouldDeny) pushTo(would, `${g.from}|${g.to}|${g.port}`, o);
+    } else if (g.allowed && g.verdict.allowed && overPermission !== undefined) {
       flows.push({ ...common, verdict: FlowVerdict.UNDECLARED, deniedBy: [`no intent declares it, but the manifests allow it: ${overPermission}`] });
     } else if (g.allowed) {
       if (g.verdict.allowed) used.add(`${g.from}|${g.to}|${g.port}`);
@@ -217,7 +229,7 @@ export function classify(v: PerimeterVerifier, input: Observations): ObserveResu
     || a.to.localeCompare(b.to) || a.from.localeCompare(b.from) || a.port - b.port);
   const wouldDeny = [...would].map(([key, obs]) => {
     const [from, to, port] = key.split('|');
-    return { from, to, port: Number(port), ...seen(obs), reasons: sorted(obs.map((o) => o.wouldDeny)) };
+    return { from, to, port: Number(port), ...seen(obs), reasons: sorted([...obs.map((o) => o.wouldDeny), ...wouldByVerifier.get(key) ?? []]) };
   });
   return { flows, wouldDeny, unattributed, proxyHops, input };
 }

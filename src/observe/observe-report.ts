@@ -47,7 +47,7 @@ export function observeMarkdown(r: ObserveResult, title = 'Observed traffic'): s
   }
   out.push(
     '## Attempted and denied', '',
-    table([...head, 'Denied by'], denied.map((f) => [...flowRow(f), `${f.layers.join(', ')}${f.explicitlyDenied ? ' (a DENY rule)' : ''}`])),
+    table([...head, 'Denied by'], denied.map((f) => [...flowRow(f), `${f.layers.join(', ')}${f.explicitlyDenied ? ' (a DENY rule)' : ''}${f.wouldBeDenied ? ' (once enforced: dry-run let it through)' : ''}`])),
     ...reasons(denied), '',
     '## Declared and used', '',
     table(head, flowsOf(r, FlowVerdict.USED).map(flowRow)), '',
