@@ -192,7 +192,8 @@ export class KernelBackstop extends Construct {
   /** A namespace routed through its waypoint after rules: the waypoint now relays the rules to its workloads. */
   private onNamespaceWaypoint(wp: NamespaceWaypoint): void {
     if (!wp.forNamespace) return;
-    for (const i of this.settings.graph.intents) if (i.destination.namespace === wp.namespace && servesMesh(i)) this.ensureWaypoint(wp);
+    const relays = this.settings.graph.intentsNaming(wp.namespace).some((i) => i.destination.namespace === wp.namespace && servesMesh(i));
+    if (relays) this.ensureWaypoint(wp);
   }
 
   private onEgress(e: EgressIntent): void {

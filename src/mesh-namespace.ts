@@ -243,8 +243,7 @@ export class MeshNamespace extends Construct {
       // the rules already declared for the namespace's workloads move to the waypoint: check that they can
       const graph = this.settings.graph;
       const declared = { namespace: this.name, name, forNamespace };
-      const destinations = new Map(graph.intents.filter((i) => i.destination.namespace === this.name).map((i) => [i.destination.key, i.destination]));
-      for (const d of destinations.values()) checkDestination(graph, d, graph.intentsTo(d.key), this, declared);
+      for (const d of graph.destinations) if (d.namespace === this.name) checkDestination(graph, d, graph.intentsTo(d.key), this, declared);
     }
     const waypoint = emitted ?? new Waypoint(this, 'Waypoint', { ...options, namespace: this.name, defaultDeny });
     if (forNamespace) this.namespaceObject!.metadata.addLabel(LABEL_USE_WAYPOINT, waypoint.name);

@@ -6,6 +6,7 @@
  * declared workloads, are listed as not learned. The code is a new module: it never edits the user's code.
  */
 import { FlowVerdict, flowsOf, ObservedFlow, ObserveResult } from './classify';
+import { parsePrincipal } from '../importer/import-model';
 import { comment, literal, Names, props } from '../private/source-text';
 
 /** What learn needs beyond the classification. */
@@ -47,8 +48,6 @@ function controllerOf(manifests: unknown[], ref: string): Controller | undefined
   return { selector, serviceAccount: pod.serviceAccountName ?? 'default', ports: [...new Set<number>(ports)].sort((a, b) => a - b) };
 }
 
-const SPIFFE = /^spiffe:\/\/[^/]+\/ns\/([^/]+)\/sa\/([^/]+)$/;
-
 /** The narrowest Identity of the source, or why none fits. */
 function identityOf(f: ObservedFlow, o: LearnOptions): string | { why: string } {
   const [namespace] = f.from.split('/');
@@ -59,8 +58,8 @@ function identityOf(f: ObservedFlow, o: LearnOptions): string | { why: string } 
     if (f.methods.length > 0) return { why: 'an out-of-mesh caller sends plaintext, which no waypoint sees: HTTP conditions cannot apply' };
     return `Identity.outOfMesh(${literal(namespace)}, ${literal(labels)})`;
   }
-  const spiffe = f.identity ? SPIFFE.exec(f.identity) : null;
-  if (spiffe) return `Identity.serviceAccount(${literal(spiffe[1])}, ${literal(spiffe[2])})`;
+  const principal = f.identity ? parsePrincipal(f.identity) : undefined;
+  if (principal) return `Identity.serviceAccount(${literal(principal.namespace)}, ${literal(principal.serviceAccount)})`;
   if (source) return `Identity.serviceAccount(${literal(namespace)}, ${literal(source.serviceAccount)})`;
   return { why: 'no log names its identity and the manifests do not declare it' };
 }

@@ -9,6 +9,7 @@ import { flowOf, readHubble } from './hubble-flow';
 import { LineReading, Malformed, Observation, ObservationSource, ObservedParty, objectOf } from './observation';
 import { isWaypointLine, readWaypoint } from './waypoint-log';
 import { readZtunnel } from './ztunnel-log';
+import { withoutUndefined } from '../imports/without-undefined';
 import { pushTo } from '../verifier/multimap';
 
 /** A line that could not be read. */
@@ -108,11 +109,7 @@ function attribute(observations: Observation[]): Observation[] {
     }
   };
   observations.forEach((o) => (learn(o.src), learn(o.dst)));
-  const fill = (p: ObservedParty): ObservedParty => (p.workload || !p.ip || !byIp.has(p.ip) ? p : { ...byIp.get(p.ip), ...stripUndefined(p) });
+  const fill = (p: ObservedParty): ObservedParty => (p.workload || !p.ip || !byIp.has(p.ip) ? p : { ...byIp.get(p.ip), ...withoutUndefined(p) });
   return observations.map((o) => ({ ...o, src: fill(o.src), dst: fill(o.dst) }));
-}
-
-function stripUndefined(p: ObservedParty): ObservedParty {
-  return Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined));
 }
 

@@ -298,9 +298,7 @@ export class IntentGraph {
       if (w) this.register(w, intent.origin);
     }
     this.intentList.push(intent);
-    const toDestination = this.intentsByDestination.get(intent.destination.key);
-    if (toDestination) toDestination.push(intent);
-    else this.intentsByDestination.set(intent.destination.key, [intent]);
+    pushTo(this.intentsByDestination, intent.destination.key, intent);
     const named = new Set([intent.destination.namespace, ...intent.sources.map((s) => s.namespace)]);
     for (const ns of named) if (ns !== undefined) pushTo(this.intentsByNamespace, ns, intent);
     this.changed((l) => l.onIntent?.(intent));
@@ -309,6 +307,11 @@ export class IntentGraph {
   /** The intents to one destination, in declaration order. */
   public intentsTo(destinationKey: string): readonly Intent[] {
     return this.intentsByDestination.get(destinationKey) ?? [];
+  }
+
+  /** The workloads some intent protects, each once, in the order of their first intent. */
+  public get destinations(): WorkloadNode[] {
+    return [...this.intentsByDestination.values()].map(([first]) => first.destination);
   }
 
   /** The intents whose destination or a caller is in `namespace`, in declaration order. */

@@ -11,6 +11,7 @@ import { placementOf } from './placement';
 import { serviceOf } from './services';
 import { MeshSettings } from './settings';
 import { checkDnsLabel, checkMetadata } from './validation';
+import { pushTo } from '../verifier/multimap';
 
 /** Name of every object the monitoring emits. */
 export const MONITORING_NAME = 'mesh-perimeter';
@@ -232,15 +233,12 @@ export function ruleGroups(graph: IntentGraph, trustDomain: string, s: Monitorin
  */
 function denialRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
   const byNamespace = new Map<string, Map<Layer, WorkloadNode[]>>();
-  const seen = new Set<string>();
-  for (const { destination: d } of graph.intents) {
-    if (seen.has(d.key)) continue;
-    seen.add(d.key);
+  for (const d of graph.destinations) {
     const layers = byNamespace.get(d.namespace) ?? new Map<Layer, WorkloadNode[]>();
     byNamespace.set(d.namespace, layers);
     const point = placementOf(graph, d).point;
     const at = point === 'sidecar' ? [SIDECAR] : point === 'waypoint' ? [ZTUNNEL, WAYPOINT] : [ZTUNNEL];
-    for (const layer of at) layers.set(layer, [...layers.get(layer) ?? [], d]);
+    for (const layer of at) pushTo(layers, layer, d);
   }
   return [...byNamespace].flatMap(([ns, layers]) => [...layers].map(([layer, ws]) => {
     const [metric, denied] = layer.denied;
@@ -295,22 +293,23 @@ function egressRules(graph: IntentGraph, s: MonitoringSettings): PrometheusRuleS
 /** Per declared flow (ALLOW, caller and destination): an info alert when it carried no traffic for the period. */
 function deadRules(graph: IntentGraph, trustDomain: string, s: MonitoringSettings): PrometheusRuleSpecGroupsRules[] {
   const rules = new Map<string, PrometheusRuleSpecGroupsRules>();
-  for (const i of graph.intents) {
-    if (i.action !== 'ALLOW') continue;
-    const d = i.destination;
+  for (const d of graph.destinations) {
     const point = placementOf(graph, d).point;
-    for (const src of i.sources) {
-      // behind a waypoint, ztunnel sees the waypoint as the caller: the waypoint reports the caller's identity
-      const layer = point === 'sidecar' ? SIDECAR : point === 'waypoint' && src.kind !== 'outOfMesh' ? WAYPOINT : ZTUNNEL;
-      const matchers = [layer.reporter, ...destinations(layer, d.namespace, [d]), ...sourceMatchers(src, trustDomain)];
-      const selectors = layer.traffic.map((m) => selector(m, matchers));
-      const key = selectors.join();
-      if (rules.has(key)) continue;
-      rules.set(key, alert('MeshPerimeterDeadRule', `${total(selectors, s.deadRulePeriod)} == 0`, s, 'info',
-        { namespace: d.namespace, destination: d.name, source: src.text },
-        `declared flow ${src.text} -> ${d.key} carried no traffic in ${s.deadRulePeriod}`,
-        `The rule ${i.origin.node.path} allows ${src.text} to reach ${d.key}, but no connection or request was seen in ${s.deadRulePeriod}: review whether it is still needed.`,
-        '1h'));
+    for (const i of graph.intentsTo(d.key)) {
+      if (i.action !== 'ALLOW') continue;
+      for (const src of i.sources) {
+        // behind a waypoint, ztunnel sees the waypoint as the caller: the waypoint reports the caller's identity
+        const layer = point === 'sidecar' ? SIDECAR : point === 'waypoint' && src.kind !== 'outOfMesh' ? WAYPOINT : ZTUNNEL;
+        const matchers = [layer.reporter, ...destinations(layer, d.namespace, [d]), ...sourceMatchers(src, trustDomain)];
+        const selectors = layer.traffic.map((m) => selector(m, matchers));
+        const key = selectors.join();
+        if (rules.has(key)) continue;
+        rules.set(key, alert('MeshPerimeterDeadRule', `${total(selectors, s.deadRulePeriod)} == 0`, s, 'info',
+          { namespace: d.namespace, destination: d.name, source: src.text },
+          `declared flow ${src.text} -> ${d.key} carried no traffic in ${s.deadRulePeriod}`,
+          `The rule ${i.origin.node.path} allows ${src.text} to reach ${d.key}, but no connection or request was seen in ${s.deadRulePeriod}: review whether it is still needed.`,
+          '1h'));
+      }
     }
   }
   return [...rules.values()];
