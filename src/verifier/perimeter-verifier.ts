@@ -89,7 +89,8 @@ export class PerimeterVerifier {
   private readonly trustDomain: string;
   private readonly policyCache = new Map<string, PolicyObject[]>();
   private readonly parties = new Map<string, Party>();
-  private readonly kernelVerdicts = new WeakMap<Endpoint, WeakMap<Endpoint, Map<number, { allowed: boolean; reason: string }>>>();
+  /** Kernel verdicts per pair of endpoints and port; the matrix keeps them while it checks one destination (see `kernelVerdict`). */
+  private kernelVerdicts = new WeakMap<Endpoint, WeakMap<Endpoint, Map<number, { allowed: boolean; reason: string }>>>();
   /** Pod labels of stand-ins for declared out-of-mesh callers that no manifest declares. */
   private readonly assumedLabels = new Map<string, Record<string, string>>();
 
@@ -244,8 +245,10 @@ export class PerimeterVerifier {
 
   /**
    * Both kernel sides of a connection, kept per pair of endpoints and port: a matrix reaches one pair on
-   * several paths (each source through a waypoint to its workloads, the checks the comparison repeats).
-   * The verdict and its reason depend on the endpoints alone (docs/performance.md#round-2).
+   * several paths (each source through a waypoint to its workloads, the pod-IP path past a waypoint).
+   * The verdict and its reason depend on the endpoints alone (docs/performance.md#round-2). Those paths
+   * all lead to the destination at hand, so the matrix starts afresh with each destination: kept for the
+   * whole matrix, the verdicts of 30,000 workloads held some 200 MB (docs/performance.md#round-4).
    */
   private kernelVerdict(from: Endpoint, to: Endpoint, port: number): { allowed: boolean; reason: string } {
     let byTo = this.kernelVerdicts.get(from);
@@ -457,6 +460,7 @@ export class PerimeterVerifier {
     };
     // only sources an ALLOW rule could admit are checked in full; the others fail the identity layer
     for (const dst of apps) {
+      this.kernelVerdicts = new WeakMap();
       // the pod's own policies and its waypoints' each decide a path (the Service, or the pod IP past the waypoint)
       const [own, waypoints] = this.enforcingPolicies(dst);
       const candidates = union(this.candidates(own, index), waypoints.length > 0 ? this.candidates(waypoints, index) : []);
