@@ -193,7 +193,7 @@ function main(argv) {
     const matrixSizes = opt('matrix', sizes.join(','));
     // one run swings by a quarter at 1,000 workloads even on an idle machine: below 30,000 every size is
     // measured in rounds and reported as medians with the range of the rounds' ratios
-    const [pairs] = opt('pairs', '3');
+    const [pairs = 3] = opt('pairs', '3');
     const rows = [];
     console.log('');
     console.log(`medians of ${pairs} rounds below 30,000 workloads (one round at 30,000); [lowest–highest ratio of the rounds]`);
