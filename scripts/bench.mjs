@@ -150,7 +150,7 @@ function rounds(size, docs, n, modes) {
   return out;
 }
 
-/** The medians of a mode's rounds: time, CPU time, peak RSS, and its ratios to the floor (median, lowest, highest). */
+/** The medians of a mode's (or the floor's) rounds: time, CPU time, peak RSS, and its ratios to the floor (median, lowest, highest). */
 function summary(rs, mode) {
   const ratios = rs.map((r) => r[mode].ms / r.floor.ms);
   return {
@@ -203,7 +203,7 @@ function main(argv) {
       run(['docs', size, docs]);
       const kinds = counts(docs);
       const rs = rounds(size, docs, size < 30000 ? pairs : 1, ['library', 'library+verify']);
-      const floor = { ms: median(rs.map((r) => r.floor.ms)), cpuMs: median(rs.map((r) => r.floor.cpuMs)) };
+      const floor = summary(rs, 'floor');
       const raw = run(['raw', size, docs]);
       const lib = summary(rs, 'library');
       const verified = summary(rs, 'library+verify');
