@@ -223,38 +223,33 @@ function ref(p: PolicyObject): string {
   return p.namespace ? `${p.namespace}/${p.name}` : p.name;
 }
 
+/**
+ * A LabelSelector against labels: "matchLabels is a map of {key,value} pairs ... The requirements are ANDed",
+ * with each matchExpressions requirement (In, NotIn, Exists, DoesNotExist). Read in place: a per-selector
+ * cache of compiled predicates, keyed weakly by the selector objects, cost a fifth of the proof at 10,000
+ * workloads in the collector's weak-table work (docs/performance.md#round-5).
+ */
 export function matchSelector(selector: Json, labels: Record<string, string>): boolean {
   if (!selector) return true;
-  let compiled = compiledSelectors.get(selector);
-  if (!compiled) compiledSelectors.set(selector, compiled = compileSelector(selector));
-  return compiled(labels);
+  const required: Record<string, string> | undefined = selector.matchLabels;
+  if (required && !hasLabels(required, labels)) return false;
+  const expressions: Json[] | undefined = selector.matchExpressions;
+  return !expressions || expressions.every((e) => {
+    const has = e.key in labels;
+    switch (e.operator) {
+      case 'In': return has && e.values.includes(labels[e.key]);
+      case 'NotIn': return !has || !e.values.includes(labels[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
 }
 
 /** Whether `labels` has every label of `required` (a bare matchLabels). */
 export function hasLabels(required: Record<string, string>, labels: Record<string, string>): boolean {
   for (const k in required) if (labels[k] !== required[k]) return false;
   return true;
-}
-
-/** Selectors as predicates, made once per selector object: a matrix matches the same selectors many times. */
-const compiledSelectors = new WeakMap<Json, (labels: Record<string, string>) => boolean>();
-
-function compileSelector(selector: Json): (labels: Record<string, string>) => boolean {
-  const required = Object.entries(selector.matchLabels ?? {}) as [string, string][];
-  const expressions: Json[] = selector.matchExpressions ?? [];
-  return (labels) => {
-    for (const [k, v] of required) if (labels[k] !== v) return false;
-    return expressions.every((e: Json) => {
-      const has = e.key in labels;
-      switch (e.operator) {
-        case 'In': return has && e.values.includes(labels[e.key]);
-        case 'NotIn': return !has || !e.values.includes(labels[e.key]);
-        case 'Exists': return has;
-        case 'DoesNotExist': return !has;
-        default: return false;
-      }
-    });
-  };
 }
 
 /**
