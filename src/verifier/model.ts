@@ -220,6 +220,7 @@ export class ManifestModel {
   private readonly workloadIndex = new Map<string, WorkloadInfo>();
   private readonly meshNamespaces: ReadonlySet<string>;
   private readonly indexes = new Map<unknown[], Map<string, unknown[]>>();
+  private readonly servicesByWorkload = new Map<WorkloadInfo, ServiceInfo[]>();
 
   constructor(manifests: Json[], options: ModelOptions = {}) {
     const namespaceObjects: Json[] = [];
@@ -311,10 +312,15 @@ export class ManifestModel {
       ?? this.inNamespace(this.workloads, namespace).find((w) => (w.podLabels.app === name || w.podLabels['app.kubernetes.io/name'] === name));
   }
 
-  /** The Services in the workload's namespace whose selector matches its pods. */
+  /** The Services in the workload's namespace whose selector matches its pods (found once per workload: a check asks for each). */
   public servicesOf(w: WorkloadInfo): ServiceInfo[] {
-    return this.inNamespace(this.services, w.namespace).filter((s) => Object.keys(s.selector).length > 0
-      && Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v));
+    let found = this.servicesByWorkload.get(w);
+    if (!found) {
+      found = this.inNamespace(this.services, w.namespace).filter((s) => Object.keys(s.selector).length > 0
+        && Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v));
+      this.servicesByWorkload.set(w, found);
+    }
+    return found;
   }
 
   /** The workloads a Service selects. */

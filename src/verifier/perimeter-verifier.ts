@@ -6,7 +6,7 @@ import { IntentsDocument } from './intents';
 import { IntentsComparison } from './intents-comparison';
 import {
   actionOf, authorize, AuthzVerdict, enforced, httpConditions, ingressUsesWaypoint, mtlsMode, RequestContext, selectorPolicies,
-  serviceEntryFor, waypointFor, waypointPolicies, WaypointRoute, workloadWaypointFor,
+  serviceEntryFor, waypointFor, waypointPolicies, WaypointRoute, WaypointTarget, workloadWaypointFor,
 } from './istio';
 import { Endpoint, KernelEvaluator } from './kernel';
 import { gatewayName, Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
@@ -88,6 +88,8 @@ export class PerimeterVerifier {
   private readonly kernel: KernelEvaluator;
   private readonly trustDomain: string;
   private readonly policyCache = new Map<string, PolicyObject[]>();
+  /** The policies each waypoint applies, per waypoint and target (see `waypointPoliciesOf`). */
+  private readonly waypointPolicyCache = new Map<string, PolicyObject[]>();
   private readonly parties = new Map<string, Party>();
   /** Kernel verdicts per pair of endpoints and port; the matrix keeps them while it checks one destination (see `kernelVerdict`). */
   private kernelVerdicts = new WeakMap<Endpoint, WeakMap<Endpoint, Map<number, { allowed: boolean; reason: string }>>>();
@@ -338,7 +340,7 @@ export class PerimeterVerifier {
     return [
       ...notes,
       this.kernelHop(src, wp, 15008),
-      this.authzHop(HopLayer.WAYPOINT, src.name, wp.name, wpPort, this.authorize(waypointPolicies(this.model, waypoint, target),
+      this.authzHop(HopLayer.WAYPOINT, src.name, wp.name, wpPort, this.authorize(this.waypointPoliciesOf(waypoint, target),
         ctx(src.principal, wpPort), 'waypoint', `waypoint ${waypoint.id} for ${target ? `Service ${target.namespace}/${target.name}` : `workload ${w.id}`}`)),
       this.kernelHop(wp, dst, 15008),
       this.authzHop(HopLayer.ZTUNNEL, wp.name, dst.name, containerPort, this.authorize(this.policies(w), ctx(wp.principal, containerPort), 'ztunnel', `ztunnel at ${w.id} (from the waypoint)`)),
@@ -380,7 +382,7 @@ export class PerimeterVerifier {
     return [
       this.kernelHop(src, wp, 15008),
       this.authzHop(HopLayer.WAYPOINT, src.name, wp.name, port, this.authorize(
-        waypointPolicies(this.model, waypoint, { kind: 'ServiceEntry', namespace: se.entry.namespace, name: se.entry.name }),
+        this.waypointPoliciesOf(waypoint, { kind: 'ServiceEntry', namespace: se.entry.namespace, name: se.entry.name }),
         { principal: src.principal, port, sni }, 'waypoint', `egress waypoint ${waypoint.id} for ServiceEntry ${se.entry.namespace}/${se.entry.name}`)),
       this.kernelHop(wp, dst, se.targetPort),
     ];
@@ -422,6 +424,14 @@ export class PerimeterVerifier {
     } finally {
       this.httpSink = undefined;
     }
+  }
+
+  /** `waypointPolicies`, kept per waypoint and target: each check through a waypoint asks again. */
+  private waypointPoliciesOf(waypoint: WorkloadInfo, target?: WaypointTarget): PolicyObject[] {
+    const key = target ? `${waypoint.id} ${target.kind} ${target.namespace}/${target.name}` : waypoint.id;
+    let cached = this.waypointPolicyCache.get(key);
+    if (!cached) this.waypointPolicyCache.set(key, cached = waypointPolicies(this.model, waypoint, target));
+    return cached;
   }
 
   private policies(w: WorkloadInfo): PolicyObject[] {
@@ -472,7 +482,7 @@ export class PerimeterVerifier {
     for (const { host, port } of external) {
       const se = serviceEntryFor(this.model, host, port);
       const wp = se && waypointFor(this.model, se.entry).waypoint;
-      const candidates = wp ? this.candidates(waypointPolicies(this.model, wp, { kind: 'ServiceEntry', namespace: se!.entry.namespace, name: se!.entry.name }), index) : undefined;
+      const candidates = wp ? this.candidates(this.waypointPoliciesOf(wp, { kind: 'ServiceEntry', namespace: se!.entry.namespace, name: se!.entry.name }), index) : undefined;
       for (const from of candidates ?? sources) if (from !== WORLD_IP) record(from, host, port);
     }
     // dialling an external address directly, skipping DNS and any ServiceEntry: only the kernel stops it
@@ -522,7 +532,7 @@ export class PerimeterVerifier {
       ? selectorPolicies(this.model, w, [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: gatewayName(w) }]) : this.policies(w);
     const waypoints = this.model.servicesOf(w).flatMap((s) => {
       const wp = waypointFor(this.model, s).waypoint;
-      return wp ? waypointPolicies(this.model, wp, { kind: 'Service', namespace: s.namespace, name: s.name }) : [];
+      return wp ? this.waypointPoliciesOf(wp, { kind: 'Service', namespace: s.namespace, name: s.name }) : [];
     });
     return [own, waypoints];
   }
