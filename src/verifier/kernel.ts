@@ -224,10 +224,10 @@ function ref(p: PolicyObject): string {
 }
 
 /**
- * A LabelSelector against labels: "matchLabels is a map of {key,value} pairs ... The requirements are ANDed",
- * with each matchExpressions requirement (In, NotIn, Exists, DoesNotExist). Read in place: a per-selector
- * cache of compiled predicates, keyed weakly by the selector objects, cost a fifth of the proof at 10,000
- * workloads in the collector's weak-table work (docs/performance.md#round-5).
+ * A LabelSelector (k8s.io/apimachinery meta/v1) against labels: "matchLabels is a map of {key,value} pairs ...
+ * The requirements are ANDed", as are the matchExpressions requirements (In, NotIn, Exists, DoesNotExist).
+ * Read in place: a cache of compiled predicates, looked up by selector object in a WeakMap on every match,
+ * cost ten times the match and a fifth of the proof at 10,000 workloads (docs/performance.md#round-5).
  */
 export function matchSelector(selector: Json, labels: Record<string, string>): boolean {
   if (!selector) return true;
