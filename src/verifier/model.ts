@@ -6,6 +6,7 @@
 
 import { gunzipSync } from 'node:zlib';
 import { ManifestError } from './manifest-error';
+import { valueIn } from './multimap';
 import { checkIntents, checkShape, describe, isObject } from './shape';
 
 export type Json = any;
@@ -314,13 +315,8 @@ export class ManifestModel {
 
   /** The Services in the workload's namespace whose selector matches its pods (found once per workload: a check asks for each). */
   public servicesOf(w: WorkloadInfo): ServiceInfo[] {
-    let found = this.servicesByWorkload.get(w);
-    if (!found) {
-      found = this.inNamespace(this.services, w.namespace).filter((s) => Object.keys(s.selector).length > 0
-        && Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v));
-      this.servicesByWorkload.set(w, found);
-    }
-    return found;
+    return valueIn(this.servicesByWorkload, w, () => this.inNamespace(this.services, w.namespace).filter((s) => Object.keys(s.selector).length > 0
+      && Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v)));
   }
 
   /** The workloads a Service selects. */

@@ -10,7 +10,7 @@ import {
 } from './istio';
 import { Endpoint, KernelEvaluator } from './kernel';
 import { gatewayName, Json, ManifestError, ManifestModel, PolicyObject, ServiceEntryInfo, ServiceInfo, WorkloadInfo } from './model';
-import { pushTo } from './multimap';
+import { pushTo, valueIn } from './multimap';
 import { resolveName } from './names';
 import { ANY_POD, KUBELET_PROBE_IP, POD_IP_BYPASS, WORLD_IP } from './parties';
 import { policyViewOf } from './policy-view';
@@ -429,18 +429,11 @@ export class PerimeterVerifier {
   /** `waypointPolicies`, kept per waypoint and target: each check through a waypoint asks again. */
   private waypointPoliciesOf(waypoint: WorkloadInfo, target?: WaypointTarget): PolicyObject[] {
     const key = target ? `${waypoint.id} ${target.kind} ${target.namespace}/${target.name}` : waypoint.id;
-    let cached = this.waypointPolicyCache.get(key);
-    if (!cached) this.waypointPolicyCache.set(key, cached = waypointPolicies(this.model, waypoint, target));
-    return cached;
+    return valueIn(this.waypointPolicyCache, key, () => waypointPolicies(this.model, waypoint, target));
   }
 
   private policies(w: WorkloadInfo): PolicyObject[] {
-    let cached = this.policyCache.get(w.id);
-    if (!cached) {
-      cached = selectorPolicies(this.model, w);
-      this.policyCache.set(w.id, cached);
-    }
-    return cached;
+    return valueIn(this.policyCache, w.id, () => selectorPolicies(this.model, w));
   }
 
   // ---- matrix and comparison -------------------------------------------------------------------
