@@ -10,6 +10,7 @@ import { Fintech } from '../examples/fintech/chart';
 import { HybridProduction } from '../examples/hybrid-production/chart';
 import { PerimeterVerifier } from '../src';
 import { ManifestError } from '../src/verifier/model';
+import { checkShape } from '../src/verifier/shape';
 
 /** At least 500 runs under CI; fewer locally and under mutation testing (FC_NUM_RUNS). */
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? (process.env.CI ? 500 : 150));
@@ -143,6 +144,21 @@ describe('a refusal names the object, the field, what was found and what was exp
     const policy = np({ podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: null, ports: null }], egress: null });
     const v = PerimeterVerifier.fromManifests([policy]);
     expect(v.check('shop/web', 'shop/api', 8080).allowed).toBe(true);
+  });
+
+  it('returns a manifest without null fields as it is, and copies only what it drops a null from', () => {
+    const clean = np({ podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'web' } } }] }] });
+    expect(checkShape(clean)).toBe(clean);
+    const withNull = np({ podSelector: { matchLabels: { app: 'api' } }, ingress: [{ from: null, ports: [{ port: 8080 }] }], egress: null });
+    const before = JSON.stringify(withNull);
+    const checked = checkShape(withNull) as any;
+    expect(checked).not.toBe(withNull);
+    expect(checked.spec).toEqual({ podSelector: { matchLabels: { app: 'api' } }, ingress: [{ ports: [{ port: 8080 }] }] });
+    // what has no null under it is shared, and the input is left as it was
+    expect(checked.metadata).toBe(withNull.metadata);
+    expect(checked.spec.podSelector).toBe(withNull.spec.podSelector);
+    expect(checked.spec.ingress[0].ports).toBe(withNull.spec.ingress[0].ports);
+    expect(JSON.stringify(withNull)).toBe(before);
   });
 
   it('exits 2 (not 1) in explain when a rule\'s from is not a list', () => {

@@ -14,7 +14,10 @@ import { ManifestError } from './manifest-error';
 type Json = unknown;
 type JsonObject = Record<string, Json>;
 
-/** Checks a value at a path; returns it with the null fields of its objects dropped. */
+/**
+ * Checks a value at a path; returns it with the null fields of its objects dropped: the value itself when it
+ * has none (and nothing under it changed), else a copy of what changed (copy on write).
+ */
 type Check = (value: Json, path: string, object: string) => Json;
 
 function fail(object: string, path: string, found: Json, expected: string): never {
@@ -66,25 +69,48 @@ const stringMap: Check = (v, path, object) => {
 /** A list of items; a null item is refused. */
 const list = (item: Check, what = 'a list'): Check => (v, path, object) => {
   if (!Array.isArray(v)) return fail(object, path, v, what);
-  return v.map((x, i) => (x === null ? fail(object, `${path}[${i}]`, x, 'an item (remove the empty entry)') : item(x, `${path}[${i}]`, object)));
+  let out: Json[] | undefined;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    const checked = x === null ? fail(object, `${path}[${i}]`, x, 'an item (remove the empty entry)') : item(x, `${path}[${i}]`, object);
+    if (checked !== x && !out) out = v.slice(0, i);
+    out?.push(checked);
+  }
+  return out ?? v;
 };
 
 /** An object; `required` fields must be there, null fields are dropped as omitted. */
 const obj = (fields: Record<string, Check>, required: string[] = []): Check => (v, path, object) => {
   if (!isObject(v)) return fail(object, path, v, 'an object');
-  const out: JsonObject = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (x === null || x === undefined) continue;
-    out[k] = fields[k] ? fields[k](x, `${path}.${k}`, object) : x;
-  }
+  const out = copyOnWrite(v, (k, x) => (fields[k] ? fields[k](x, `${path}.${k}`, object) : x));
   for (const k of required) if (out[k] === undefined) fail(object, `${path}.${k}`, v[k], 'a value: the field is required');
   return out;
 };
 
+/**
+ * `v` with each field's value checked and its null (or undefined) fields dropped: `v` itself when nothing
+ * changed, else a copy — a manifest written by a tool has no null fields, and a proof reads tens of thousands.
+ */
+function copyOnWrite(v: JsonObject, check: (key: string, value: Json) => Json): JsonObject {
+  const keys = Object.keys(v);
+  let out: JsonObject | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const x = v[keys[i]];
+    const dropped = x === null || x === undefined;
+    const checked = dropped ? undefined : check(keys[i], x);
+    if ((dropped || checked !== x) && !out) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]] = v[keys[j]];
+    }
+    if (out && !dropped) out[keys[i]] = checked;
+  }
+  return out ?? v;
+}
+
 /** A map whose values are checked by `item`. */
 const mapOf = (item: Check): Check => (v, path, object) => {
   if (!isObject(v)) return fail(object, path, v, 'a map');
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null && x !== undefined).map(([k, x]) => [k, item(x, `${path}.${k}`, object)]));
+  return copyOnWrite(v, (k, x) => item(x, `${path}.${k}`, object));
 };
 
 /** A check followed by a rule across fields. */
@@ -284,16 +310,20 @@ export function objectName(m: JsonObject): string {
 
 /**
  * A modelled object, checked: its metadata and the spec fields the verifier reads have the types the API
- * allows. Returns a copy with null fields dropped; throws `ManifestError` otherwise.
+ * allows. Returns it with null fields dropped (the object itself when it has none, else a copy, see `Check`);
+ * throws `ManifestError` otherwise. The verifier only reads what it returns.
  */
 export function checkShape(m: JsonObject): JsonObject {
   const object = objectName(m);
   const spec = SPECS[m.kind as string];
-  const out: JsonObject = { ...m };
-  if (m.metadata !== undefined && m.metadata !== null) out.metadata = metadata(m.metadata, 'metadata', object);
-  else delete out.metadata;
-  if (m.spec !== undefined && m.spec !== null && spec) out.spec = spec(m.spec, 'spec', object);
-  else delete out.spec;
+  const meta = m.metadata !== undefined && m.metadata !== null ? metadata(m.metadata, 'metadata', object) : undefined;
+  const checkedSpec = m.spec !== undefined && m.spec !== null && spec ? spec(m.spec, 'spec', object) : undefined;
+  let out = m;
+  if (meta !== m.metadata || checkedSpec !== m.spec) {
+    out = { ...m, metadata: meta, spec: checkedSpec };
+    if (meta === undefined) delete out.metadata;
+    if (checkedSpec === undefined) delete out.spec;
+  }
   // Cilium's `specs` (a list of rules) is not read: refuse it rather than verify without it
   if (m.specs !== undefined && m.specs !== null && (m.kind as string).startsWith('Cilium')) fail(object, 'specs', m.specs, 'a single spec (the verifier does not read specs lists; split them into objects)');
   return out;
