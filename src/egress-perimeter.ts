@@ -6,6 +6,7 @@ import { ExternalHost } from './external-host';
 import { Identity } from './identity';
 import { KernelFlavor } from './kernel-flavor';
 import type { MeshNamespace } from './mesh-namespace';
+import { addCheck } from './private/app-snapshot';
 import { EgressGateway } from './private/egress-gateway';
 import { wireEmitters } from './private/emitters';
 import { conflict, invalidValue } from './private/errors';
@@ -87,7 +88,7 @@ export class EgressPerimeter extends Construct {
     this.mode = props.mode ?? EgressMode.WAYPOINT;
     const elsewhere = props.kernelEnforcedElsewhere ?? false;
     if (elsewhere) this.settings.graph.kernelElsewhere.add(this.meshNamespace.name);
-    this.node.addValidation({ validate: () => this.validateBackstop(elsewhere) });
+    addCheck(this, () => this.validateBackstop(elsewhere));
     if (this.mode === EgressMode.CILIUM_DIRECT) {
       if (this.settings.kernelFlavor !== KernelFlavor.CILIUM) {
         throw conflict(this, `EgressMode.CILIUM_DIRECT needs Cilium to pin the hosts, but the MeshPerimeter kernelFlavor is ${this.settings.kernelFlavor}`,

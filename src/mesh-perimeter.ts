@@ -8,6 +8,7 @@ import { Telemetry } from './imports/telemetry.istio.io';
 import { IstioVersion } from './istio-version';
 import { KernelFlavor } from './kernel-flavor';
 import { ObservabilityProps } from './observability-props';
+import { addCheck } from './private/app-snapshot';
 import { audits, enforcementSummary, printSummary } from './private/audit';
 import { conflict } from './private/errors';
 import { IntentGraph } from './private/intent-graph';
@@ -207,14 +208,12 @@ export class MeshPerimeter extends Construct {
         data: Lazy.any({ produce: () => payload().data }),
         binaryData: Lazy.any({ produce: () => payload().binaryData }),
       });
-      this.node.addValidation({
-        validate: () => payload().bytes > INTENTS_LIMIT
-          ? [`the declared intents take ${payload().bytes} bytes even compressed, more than a ConfigMap holds (1 MiB). Fix: set publishIntents: false (verify with PerimeterVerifier.compare in your tests instead), or split the perimeter`]
-          : [],
-      });
+      addCheck(this, () => payload().bytes > INTENTS_LIMIT
+        ? [`the declared intents take ${payload().bytes} bytes even compressed, more than a ConfigMap holds (1 MiB). Fix: set publishIntents: false (verify with PerimeterVerifier.compare in your tests instead), or split the perimeter`]
+        : []);
     }
     if (props.verifyOnSynth ?? true) {
-      this.node.addValidation({ validate: () => verifyPerimeter(this, this.graph) });
+      addCheck(this, () => verifyPerimeter(this, this.graph));
     }
     // what is not enforced is said at every synthesis
     this.node.addValidation({

@@ -1,4 +1,4 @@
-import { ApiObject, App, Chart } from 'cdk8s';
+import { ApiObject, App, Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-33';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PerimeterVerifier, Workload } from '../src';
@@ -96,5 +96,57 @@ describe('one proof per synthesis', () => {
     expect(synthError(app)).toBe('');
     denyAll(chart);
     expect(synthError(app)).toContain('under-permission: shop/web -> shop/api:8080 declared, but ztunnel at shop/api');
+  });
+});
+
+describe('each synthesis reads the app afresh, even in the same synchronous turn', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  const namespaceOf = (chart: Chart) => chart.node.findAll().filter(ApiObject.isApiObject).find((o) => o.kind === 'Namespace')!;
+
+  it('after a synthesis a check of this library failed, a changed object renders afresh', () => {
+    const { app, chart, deploy, webSa } = shop(true);
+    deploy('web-canary', webSa);
+    expect(synthError(app)).toContain('also runs Deployment "shop/web-canary"');
+    const ns = namespaceOf(chart);
+    ns.metadata.addLabel('team', 'payments');
+    expect(ns.toJson().metadata.labels.team).toBe('payments');
+  });
+
+  it('after a synthesis another construct failed, a changed object is written afresh', () => {
+    const { app, chart } = shop(true);
+    let broken = true;
+    chart.node.addValidation({ validate: () => (broken ? ['not yet'] : []) });
+    expect(synthError(app)).toContain('[shop] not yet');
+    broken = false;
+    namespaceOf(chart).metadata.addLabel('team', 'payments');
+    expect(app.synthYaml()).toContain('team: payments');
+    namespaceOf(chart).metadata.addLabel('tier', 'gold');
+    expect(Testing.synth(chart).find((o) => o.kind === 'Namespace').metadata.labels).toMatchObject({ team: 'payments', tier: 'gold' });
+  });
+
+  it('a chart synthesized alone, then an object of another chart changed: that chart is written afresh', () => {
+    const { app, chart } = shop(true);
+    const other = new Chart(app, 'other');
+    const config = new ApiObject(other, 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });
+    expect(Testing.synth(chart).some((o) => o.kind === 'AuthorizationPolicy')).toBe(true);
+    config.metadata.addLabel('team', 'payments');
+    expect(Testing.synth(other)[0].metadata.labels).toEqual({ team: 'payments' });
+  });
+
+  it('one proof per synthesis: its passes over two charts share it, and a second synthesis proves again', () => {
+    const { app } = shop(true);
+    new ApiObject(new Chart(app, 'other'), 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });
+    const compare = vi.spyOn(PerimeterVerifier.prototype, 'compare');
+    const validations = vi.fn(() => []);
+    app.node.addValidation({ validate: validations });
+    expect(app.synthYaml()).toContain('kind: ConfigMap');
+    // the app, then each chart as synthYaml renders it
+    expect(validations).toHaveBeenCalledTimes(3);
+    expect(compare).toHaveBeenCalledTimes(1);
+    app.synthYaml();
+    expect(compare).toHaveBeenCalledTimes(2);
   });
 });

@@ -1,5 +1,6 @@
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { addCheck } from './app-snapshot';
 import { destinationEmitters } from './emitted';
 import { conflict } from './errors';
 import { HttpConditions, Intent, ServiceRef, SourceIdentity, WorkloadNode } from './intent-graph';
@@ -61,7 +62,7 @@ export class DestinationPolicies extends Construct {
   private constructor(scope: Construct, id: string, private readonly settings: MeshSettings, private readonly destination: WorkloadNode) {
     super(scope, id);
     // which callers are sidecars is known once every namespace is declared: checked at synthesis
-    this.node.addValidation({ validate: () => this.sidecarCallerProblems() });
+    addCheck(this, () => this.sidecarCallerProblems());
   }
 
   /** The destination's intents, in declaration order: what every object of this emitter is derived from. */

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
+import { addCheck, AppObject, appObjects, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
 import { AuthorizationPolicy } from '../imports/security.istio.io';
 import { JwtIssuer } from '../request-conditions';
@@ -158,18 +158,16 @@ const checked = new WeakSet<IntentGraph>();
 function checkDeclaredOnSynth(scope: Construct, graph: IntentGraph): void {
   if (checked.has(graph)) return;
   checked.add(graph);
-  scope.node.addValidation({
-    validate: () => graph.workloads
-      .filter((w) => !w.declaredElsewhere && !w.object && w.labels)
-      .filter((w) => !(podIndexOf(scope).get(w.namespace) ?? []).some((labels) => selects(w.labels, labels)))
-      .map((w) => `workload "${w.key}" selects ${JSON.stringify(w.labels)}, which matches no pod template declared in this app. `
-        + 'Fix: correct the labels or namespace, declare the workload here, or mark it with Workload options { declaredElsewhere: true }'),
-  });
+  addCheck(scope, () => graph.workloads
+    .filter((w) => !w.declaredElsewhere && !w.object && w.labels)
+    .filter((w) => !(podIndexOf(scope).get(w.namespace) ?? []).some((labels) => selects(w.labels, labels)))
+    .map((w) => `workload "${w.key}" selects ${JSON.stringify(w.labels)}, which matches no pod template declared in this app. `
+        + 'Fix: correct the labels or namespace, declare the workload here, or mark it with Workload options { declaredElsewhere: true }'));
 }
 
 const podIndexes = new WeakMap<readonly AppObject[], Map<string, Record<string, string>[]>>();
 
-/** Pod labels by namespace, for every pod template in the app; built once per validation pass. */
+/** Pod labels by namespace, for every pod template in the app; built once per synthesis. */
 function podIndexOf(scope: IConstruct): Map<string, Record<string, string>[]> {
   const snapshot = appObjects(scope);
   let index = podIndexes.get(snapshot);

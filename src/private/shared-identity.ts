@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { AppObject, appObjects, podTemplateOf } from './app-snapshot';
+import { addCheck, AppObject, appObjects, memoized, podTemplateOf } from './app-snapshot';
 import { IntentGraph, SourceIdentity, WorkloadNode } from './intent-graph';
 import { selects } from './metadata';
 import { pushTo } from '../verifier/multimap';
@@ -32,25 +32,24 @@ interface Runner {
 export function checkSharedIdentityOnSynth(rule: IConstruct, graph: IntentGraph, sources: readonly SourceIdentity[], role = 'a caller'): void {
   const named = sources.filter((s) => s.kind === 'serviceAccount' && s.workload && s.serviceAccount !== undefined);
   if (named.length === 0) return;
-  rule.node.addValidation({
-    validate: () => {
-      const runners = runnersOf(rule, graph);
-      const errors: string[] = [];
-      for (const source of named) {
-        const w = source.workload!;
-        const others = (runners.get(`${w.namespace}/${source.serviceAccount}`) ?? []).filter((r) => !named.some((n) => isWorkload(r, n.workload!)));
-        if (others.length === 0) continue;
-        const all = [w.key, ...others.map((o) => o.key)];
-        const self = w.object ? ` (${ownerOf(w.object).node.path})` : '';
-        errors.push(`the rule names workload "${w.key}"${self} as ${role}, but its service account "${source.serviceAccount}" `
+  // once per synthesis: its later validation passes read the same app (app-snapshot.ts)
+  addCheck(rule, () => memoized(rule, named, () => {
+    const runners = runnersOf(rule, graph);
+    const errors: string[] = [];
+    for (const source of named) {
+      const w = source.workload!;
+      const others = (runners.get(`${w.namespace}/${source.serviceAccount}`) ?? []).filter((r) => !named.some((n) => isWorkload(r, n.workload!)));
+      if (others.length === 0) continue;
+      const all = [w.key, ...others.map((o) => o.key)];
+      const self = w.object ? ` (${ownerOf(w.object).node.path})` : '';
+      errors.push(`the rule names workload "${w.key}"${self} as ${role}, but its service account "${source.serviceAccount}" `
           + `(identity ${source.principal}) also runs ${others.map(describe).join(', ')}, which the rule does not name: `
           + 'the mesh cannot tell pods of one service account apart, so the rule would apply to them too. '
           + `Fix: give each workload its own service account (e.g. serviceAccount: new kplus.ServiceAccount(...) on each of ${all.join(', ')}), `
           + `or, if every workload running as it is meant, name the identity itself: Identity.serviceAccount(${JSON.stringify(w.namespace)}, ${JSON.stringify(source.serviceAccount)})`);
-      }
-      return errors;
-    },
-  });
+    }
+    return errors;
+  }));
 }
 
 function describe(r: Runner): string {
@@ -74,8 +73,8 @@ const indexes = new WeakMap<readonly AppObject[], { readonly version: number; re
 
 /**
  * Everything declared that runs as a service account, by `<namespace>/<service account>`: every pod
- * template of the app, and the graph's workloads whose pods are created elsewhere. Built from the pass's
- * snapshot of the app, once per pass (a pass asks once per rule).
+ * template of the app, and the graph's workloads whose pods are created elsewhere. Built from the synthesis's
+ * reading of the app, once per synthesis (each rule asks).
  */
 function runnersOf(scope: IConstruct, graph: IntentGraph): Map<string, Runner[]> {
   const snapshot = appObjects(scope);

@@ -1,5 +1,5 @@
 import { ApiObject } from 'cdk8s';
-import { appObjects } from './app-snapshot';
+import { appObjects, memoized } from './app-snapshot';
 import { wouldEnforceManifests } from './audit';
 import { IntentGraph } from './intent-graph';
 import { intentsDocument } from './intents-document';
@@ -19,40 +19,12 @@ interface PerimeterSettings {
  * docs/semantics.md#audit). Returns one message per disagreement that touches the perimeter's namespaces.
  */
 export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph): string[] {
-  const wouldEnforce = wouldEnforceManifests(graph);
-  const rendered = appObjects(perimeter.node.root).map((o) => o.json);
-  const inputs: ProofInputs = {
-    version: graph.version,
-    settings: JSON.stringify([perimeter.trustDomain, perimeter.rootNamespace, perimeter.enforcement, wouldEnforce]),
-    rendered,
-  };
-  const last = proofs.get(graph);
-  if (last && sameInputs(last.inputs, inputs)) return last.messages;
-  const messages = prove(perimeter, graph, rendered, wouldEnforce);
-  proofs.set(graph, { inputs, messages });
-  queueMicrotask(() => proofs.delete(graph));
-  return messages;
-}
-
-/** What a proof read: the graph's version, the settings and audited forms, and the app's renderings. */
-interface ProofInputs {
-  readonly version: number;
-  readonly settings: string;
-  readonly rendered: readonly any[];
-}
-
-/**
- * The last proof of each perimeter, kept until the synchronous synthesis is over. cdk8s validates the app
- * once per synthesis and again as it renders each chart (`App.synthYaml`/`synth`, then `Chart.toJson` →
- * `App._synthChart`); between those passes the app's objects are not rendered again (the snapshot lends each
- * pass the same renderings, see app-snapshot.ts), so a pass that reads the very same renderings, graph and
- * settings gets the same answer and need not prove it twice. See docs/performance.md#round-2.
- */
-const proofs = new WeakMap<IntentGraph, { readonly inputs: ProofInputs; readonly messages: string[] }>();
-
-function sameInputs(a: ProofInputs, b: ProofInputs): boolean {
-  return a.version === b.version && a.settings === b.settings && a.rendered.length === b.rendered.length
-    && a.rendered.every((m, i) => m === b.rendered[i]);
+  // cdk8s validates the app once per synthesis and again as it renders each chart: the passes of one
+  // synthesis read the same renderings of the same app (app-snapshot.ts), so one proof answers them all
+  return memoized(perimeter, graph, () => {
+    const rendered = appObjects(perimeter.node.root).map((o) => o.json);
+    return prove(perimeter, graph, rendered, wouldEnforceManifests(graph));
+  });
 }
 
 function prove(perimeter: PerimeterSettings, graph: IntentGraph, rendered: readonly any[], wouldEnforce: any[]): string[] {
