@@ -59,9 +59,32 @@ function worker([mode, size, docsFile, outDir]) {
   if (mode === 'library' || mode === 'library+verify') {
     out = measure(() => synthesize(n, mode === 'library+verify').length);
   } else if (mode === 'docs') {
-    // the documents the library produces, for the floors and the verifier
-    writeFileSync(docsFile, JSON.stringify(YAML.parseAllDocuments(synthesize(n, false)).map((d) => d.toJS())));
+    // the documents the library produces, for the floors and the verifier, and the tree that produces them
+    const { ApiObject, App, Chart } = require('cdk8s');
+    const app = new App({ outdir: join(tmpdir(), 'mesh-perimeter-bench-unused') });
+    const chart = new Chart(app, 'bench');
+    buildPerimeter(require('../lib'), chart, n, { verifyOnSynth: false, publishIntents: n <= PUBLISHED_UP_TO });
+    writeFileSync(docsFile, JSON.stringify(YAML.parseAllDocuments(app.synthYaml()).map((d) => d.toJS())));
+    const tree = chart.node.findAll().slice(1).map((c) => ({ path: c.node.scopes.slice(2).map((s) => s.node.id), json: ApiObject.isApiObject(c) ? c.toJson() : undefined }));
+    writeFileSync(`${docsFile}.tree`, JSON.stringify(tree));
     out = { ms: 0, rssMb: 0, result: 0 };
+  } else if (mode === 'tree') {
+    // the library's tree, construct for construct, with its objects' manifests as plain values: no rule recorded,
+    // nothing derived, nothing checked — what the shape of the API costs by itself
+    const tree = JSON.parse(readFileSync(`${docsFile}.tree`, 'utf8'));
+    const { ApiObject, App, Chart } = require('cdk8s');
+    const { Construct } = require('constructs');
+    out = measure(() => {
+      const app = new App();
+      const chart = new Chart(app, 'bench');
+      const scopes = new Map([['', chart]]);
+      for (const { path, json } of tree) {
+        const scope = scopes.get(path.slice(0, -1).join('/'));
+        const id = path[path.length - 1];
+        scopes.set(path.join('/'), json ? new ApiObject(scope, id, json) : new Construct(scope, id));
+      }
+      return app.synthYaml().length;
+    });
   } else if (mode === 'apiobject') {
     const docs = JSON.parse(readFileSync(docsFile, 'utf8'));
     const { ApiObject, App, Chart } = require('cdk8s');
@@ -144,7 +167,7 @@ function rounds(size, docs, n, modes) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const round = { floor: run(['apiobject', size, docs]) };
-    for (const mode of modes) round[mode] = run([mode, size]);
+    for (const mode of modes) round[mode] = run([mode, size, docs]);
     out.push(round);
   }
   return out;
@@ -202,7 +225,8 @@ function main(argv) {
       const docs = join(dir, `docs-${size}.json`);
       run(['docs', size, docs]);
       const kinds = counts(docs);
-      const rs = rounds(size, docs, size < 30000 ? pairs : 1, ['library', 'library+verify']);
+      // the library's tree with plain values is measured below 30,000 workloads, where the ratios are medians
+      const rs = rounds(size, docs, size < 30000 ? pairs : 1, ['library', 'library+verify', ...(size < 30000 ? ['tree'] : [])]);
       const floor = summary(rs, 'floor');
       const raw = run(['raw', size, docs]);
       const lib = summary(rs, 'library');
@@ -213,6 +237,10 @@ function main(argv) {
       console.log(`${fmt(size)}  ${fmt(total, 0, 7)}  ${fmt(floor.ms, 0, 12)}  ${fmt(raw.ms, 0, 8)}  ${fmt(lib.ms)}  ${fmt(lib.ratio, 2, 10)}  ${fmt(verified.ms, 0, 15)}  ${fmt(verified.ratio, 2, 10)}  ${fmt(verified.rssMb)}`);
       if (rs.length > 1) console.log(`           ratios of the rounds: synth${range(lib)}, synth+verify${range(verified)}`);
       console.log(`           CPU ms: ApiObject ${fmt(floor.cpuMs, 0, 0)}, synth ${fmt(lib.cpuMs, 0, 0)} (${fmt(lib.cpuRatio, 2, 0)} ×), synth+verify ${fmt(verified.cpuMs, 0, 0)} (${fmt(verified.cpuRatio, 2, 0)} ×)`);
+      if (rs[0].tree) {
+        const tree = summary(rs, 'tree');
+        console.log(`           the library's tree with its objects as plain values (nothing recorded, derived or checked): ${fmt(tree.ms, 0, 0)} ms, ${tree.ratio.toFixed(2)} ×${rs.length > 1 ? range(tree) : ''}`);
+      }
     }
     const last = rows[rows.length - 1];
     console.log(`           by kind at ${fmt(last.size, 0, 0)}: ${Object.entries(last.kinds).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
