@@ -4,7 +4,7 @@
 // Prints every ratio of docs/performance.md, the growth exponents, and np-guard's `netpolicy list` side by
 // side with the verifier's matrix (when `npx projen upstream:tools` has built it). Writes nothing.
 //
-//   node scripts/bench.mjs [--sizes 1000,10000,30000] [--matrix 1000,10000,30000] [--npguard 1000,10000|0] [--npguard-timeout 900] [--pairs 3]
+//   node scripts/bench.mjs [--sizes 1000,10000,30000|0] [--matrix 1000,10000,30000] [--npguard 1000,10000|0] [--npguard-timeout 900] [--pairs 3]
 //   node scripts/bench.mjs --gate [--limit 2]   # CI: default synth at 1,000 workloads ≤ limit × the ApiObject floor
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -212,15 +212,18 @@ function main(argv) {
   header();
   try {
     if (argv.includes('--gate')) return gate(dir, opt('limit', String(GOALS.gateRatio))[0]);
+    // --sizes 0 skips the syntheses (e.g. to measure the verifier alone with --matrix)
     const sizes = opt('sizes', '1000,10000,30000');
     const matrixSizes = opt('matrix', sizes.join(','));
     // one run swings by a quarter at 1,000 workloads even on an idle machine: below 30,000 every size is
     // measured in rounds and reported as medians with the range of the rounds' ratios
     const [pairs = 3] = opt('pairs', '3');
     const rows = [];
-    console.log('');
-    console.log(`medians of ${pairs} rounds below 30,000 workloads (one round at 30,000); [lowest–highest ratio of the rounds]`);
-    console.log('workloads  objects  ApiObject ms    raw ms   synth ms  ×ApiObject  synth+verify ms  ×ApiObject  peak MiB (synth+verify)');
+    if (sizes.length > 0) {
+      console.log('');
+      console.log(`medians of ${pairs} rounds below 30,000 workloads (one round at 30,000); [lowest–highest ratio of the rounds]`);
+      console.log('workloads  objects  ApiObject ms    raw ms   synth ms  ×ApiObject  synth+verify ms  ×ApiObject  peak MiB (synth+verify)');
+    }
     for (const size of sizes) {
       const docs = join(dir, `docs-${size}.json`);
       run(['docs', size, docs]);
@@ -243,10 +246,12 @@ function main(argv) {
       }
     }
     const last = rows[rows.length - 1];
-    console.log(`           by kind at ${fmt(last.size, 0, 0)}: ${Object.entries(last.kinds).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    const apRest = last.kinds.AuthorizationPolicy - last.size;
-    const npRest = last.kinds.NetworkPolicy - last.size;
-    console.log(`           beyond one per destination: ${apRest} AuthorizationPolicies, ${npRest} NetworkPolicies (${(apRest / (last.size / PER_NAMESPACE)).toFixed(1)} and ${(npRest / (last.size / PER_NAMESPACE)).toFixed(1)} per namespace)`);
+    if (last) {
+      console.log(`           by kind at ${fmt(last.size, 0, 0)}: ${Object.entries(last.kinds).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+      const apRest = last.kinds.AuthorizationPolicy - last.size;
+      const npRest = last.kinds.NetworkPolicy - last.size;
+      console.log(`           beyond one per destination: ${apRest} AuthorizationPolicies, ${npRest} NetworkPolicies (${(apRest / (last.size / PER_NAMESPACE)).toFixed(1)} and ${(npRest / (last.size / PER_NAMESPACE)).toFixed(1)} per namespace)`);
+    }
 
     console.log('');
     console.log('verifier   load ms   matrix ms    flows   one check ms  peak MiB');

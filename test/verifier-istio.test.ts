@@ -503,6 +503,15 @@ describe('semantics fixed after review', () => {
     expect([of('shop/api'), of('shop/web')]).toEqual([['istio-system/no-api'], []]);
   });
 
+  it('of the ServiceEntries that name a host, exactly or by a wildcard, the first in the manifests decides', () => {
+    const entry = (name: string, host: string, targetPort: number) =>
+      obj('ServiceEntry', `mesh/${name}`, { hosts: [host], ports: [{ number: 443, protocol: 'TLS', targetPort }] });
+    const first = (entries: Json[]) => serviceEntryFor(new ManifestModel([namespace('mesh'), ...entries]), 'api.example.com', 443);
+    expect(first([entry('wild', '*.example.com', 8443), entry('exact', 'api.example.com', 9443)])).toMatchObject({ entry: { name: 'wild' }, targetPort: 8443 });
+    expect(first([entry('exact', 'api.example.com', 9443), entry('wild', '*.example.com', 8443)])).toMatchObject({ entry: { name: 'exact' }, targetPort: 9443 });
+    expect(first([entry('other', 'api.example.org', 1), entry('wild', '*.example.com', 8443)])).toMatchObject({ entry: { name: 'wild' } });
+  });
+
   it('matches a wildcard ServiceEntry host at any subdomain depth, never the bare domain', () => {
     const model = new ManifestModel([namespace('mesh'), obj('ServiceEntry', 'mesh/wild', { hosts: ['*.example.com'], ports: [{ number: 443, name: 'tls', protocol: 'TLS' }] })]);
     expect(['a.example.com', 'a.b.example.com', 'example.com', 'a.example.org'].map((h) => serviceEntryFor(model, h, 443)?.entry.name))

@@ -488,7 +488,9 @@ function useWaypoint(model: ManifestModel, id: string, namespace: string, labels
   if (name === undefined) return { reason: `no ${USE_WAYPOINT} label on ${id} or its namespace: ztunnel goes direct` };
   if (name === 'none') return { reason: `${id} opts out with ${USE_WAYPOINT}=none: ztunnel goes direct` };
   const wpNs = source[USE_WAYPOINT_NAMESPACE] ?? namespace;
-  const waypoint = model.workloads.find((w) => w.kind === 'Waypoint' && w.namespace === wpNs && w.name === name);
+  // looked up by id, not searched for: a check through a waypoint asks for every caller (quadratic at 30,000 workloads)
+  const named = model.workload(`${wpNs}/${name}`);
+  const waypoint = named?.kind === 'Waypoint' ? named : undefined;
   if (!waypoint) return { reason: `${USE_WAYPOINT} names ${wpNs}/${name}, which does not exist: ztunnel goes direct` };
   if (!allowsAttachment(model, waypoint, namespace)) {
     return { reason: `waypoint ${waypoint.id} does not accept ${id} (its HBONE listener's allowedRoutes do not admit namespace ${namespace}): ztunnel goes direct` };
@@ -525,7 +527,7 @@ export function ingressUsesWaypoint(model: ManifestModel, service: ServiceInfo |
 
 /** The ServiceEntry that declares a host and port, if any. */
 export function serviceEntryFor(model: ManifestModel, host: string, port: number): { entry: ServiceEntryInfo; targetPort: number } | undefined {
-  for (const entry of model.serviceEntries) {
+  for (const entry of model.serviceEntriesNaming(host)) {
     // Istio wildcard hosts match any subdomain depth: *.example.com matches a.b.example.com
     if (!entry.hosts.some((h) => h === host || (h.startsWith('*') && host.endsWith(h.slice(1))))) continue;
     const p = entry.ports.find((x) => x.number === port);

@@ -6,7 +6,7 @@
 
 import { gunzipSync } from 'node:zlib';
 import { ManifestError } from './manifest-error';
-import { valueIn } from './multimap';
+import { pushTo, valueIn } from './multimap';
 import { checkIntents, checkShape, describe, isObject } from './shape';
 
 export type Json = any;
@@ -222,6 +222,11 @@ export class ManifestModel {
   private readonly meshNamespaces: ReadonlySet<string>;
   private readonly indexes = new Map<unknown[], Map<string, unknown[]>>();
   private readonly servicesByWorkload = new Map<WorkloadInfo, ServiceInfo[]>();
+  private entriesByHost?: {
+    readonly byHost: Map<string, ServiceEntryInfo[]>;
+    readonly wildcards: ServiceEntryInfo[];
+    readonly order: Map<ServiceEntryInfo, number>;
+  };
 
   constructor(manifests: Json[], options: ModelOptions = {}) {
     const namespaceObjects: Json[] = [];
@@ -317,6 +322,27 @@ export class ManifestModel {
   public servicesOf(w: WorkloadInfo): ServiceInfo[] {
     return valueIn(this.servicesByWorkload, w, () => this.inNamespace(this.services, w.namespace).filter((s) => Object.keys(s.selector).length > 0
       && Object.entries(s.selector).every(([k, v]) => w.podLabels[k] === v)));
+  }
+
+  /**
+   * The ServiceEntries that may name `host` — those listing it, and those with a wildcard host — in the order
+   * of the manifests (a superset: the caller matches the hosts). Indexed on first use: the matrix asks for
+   * every caller of every host.
+   */
+  public serviceEntriesNaming(host: string): ServiceEntryInfo[] {
+    if (!this.entriesByHost) {
+      const byHost = new Map<string, ServiceEntryInfo[]>();
+      const wildcards: ServiceEntryInfo[] = [];
+      for (const e of this.serviceEntries) {
+        if (e.hosts.some((h) => h.startsWith('*'))) wildcards.push(e);
+        for (const h of new Set(e.hosts)) if (!h.startsWith('*')) pushTo(byHost, h, e);
+      }
+      this.entriesByHost = { byHost, wildcards, order: new Map(this.serviceEntries.map((e, i) => [e, i])) };
+    }
+    const { byHost, wildcards, order } = this.entriesByHost;
+    const exact = byHost.get(host) ?? [];
+    if (wildcards.length === 0) return exact;
+    return [...new Set([...exact, ...wildcards])].sort((a, b) => order.get(a)! - order.get(b)!);
   }
 
   /** The workloads a Service selects. */
