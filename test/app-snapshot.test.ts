@@ -136,6 +136,21 @@ describe('each synthesis reads the app afresh, even in the same synchronous turn
     expect(Testing.synth(other)[0].metadata.labels).toEqual({ team: 'payments' });
   });
 
+  it('an app\'s own App.synth that renders two charts with a change between them: the second is written afresh', () => {
+    const { app, chart } = shop(true);
+    const config = new ApiObject(new Chart(app, 'other'), 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });
+    // named like cdk8s's App.synth, which the checks tell from it by where it is defined
+    // eslint-disable-next-line @typescript-eslint/no-shadow
+    class App {
+      public synth() {
+        expect(chart.toJson().some((o) => o.kind === 'AuthorizationPolicy')).toBe(true);
+        config.metadata.addLabel('team', 'payments');
+        return Chart.of(config).toJson();
+      }
+    }
+    expect(new App().synth()[0].metadata.labels).toEqual({ team: 'payments' });
+  });
+
   it('one proof per synthesis: its passes over two charts share it, and a second synthesis proves again', () => {
     const { app } = shop(true);
     new ApiObject(new Chart(app, 'other'), 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });

@@ -95,16 +95,17 @@ function synthesisOf(root: IConstruct): Synthesis {
         // a later pass of the same App.synth/synthYaml call reads the app as its first pass did
         if (current?.caller !== undefined && site.nested && site.caller === current.caller) return [];
         if (current) end(root, current);
-        begin(root, site.nested ? undefined : site.caller);
+        begin(root, site);
         return [];
       },
     });
   }
-  return syntheses.get(root) ?? begin(root, passSite().caller);
+  return syntheses.get(root) ?? begin(root, passSite());
 }
 
-function begin(root: IConstruct, caller: string | undefined): Synthesis {
-  const synthesis: Synthesis = { caller, loans: [], memo: new Map() };
+/** A synthesis that starts in a pass at `site`: only a first pass of App.synth/synthYaml has later passes. */
+function begin(root: IConstruct, site: ReturnType<typeof passSite>): Synthesis {
+  const synthesis: Synthesis = { caller: site.nested ? undefined : site.caller, loans: [], memo: new Map() };
   syntheses.set(root, synthesis);
   queueMicrotask(() => end(root, synthesis));
   return synthesis;
@@ -129,9 +130,10 @@ function passSite(): { readonly caller?: string; readonly nested: boolean } {
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
   const frames = stack.split('\n');
-  const i = frames.findIndex((f) => /\bApp\.(synth|synthYaml) \(/.test(f));
+  // cdk8s's own frames: an app's class or method of the same name is not taken for them
+  const i = frames.findIndex((f) => /\bApp\.(synth|synthYaml) \(.*\bcdk8s[\\/]lib[\\/]app\.[jt]s\b/.test(f));
   if (i < 0) return { nested: false };
-  return { caller: frames.slice(i + 1).join('\n'), nested: /\bChart\.toJson \(/.test(frames[i - 1]) };
+  return { caller: frames.slice(i + 1).join('\n'), nested: /\bChart\.toJson \(.*\bcdk8s[\\/]lib[\\/]chart\.[jt]s\b/.test(frames[i - 1]) };
 }
 
 function lazyObject(object: ApiObject, synthesis: Synthesis): AppObject {
