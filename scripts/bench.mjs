@@ -41,12 +41,17 @@ function measure(fn) {
  */
 const PUBLISHED_UP_TO = 10_000;
 
-function synthesize(size, verifyOnSynth) {
-  const lib = require('../lib');
+/** The generated perimeter of `size` workloads, built into a new app's chart. */
+function perimeterApp(size, verifyOnSynth) {
   const { App, Chart } = require('cdk8s');
   const app = new App({ outdir: join(tmpdir(), 'mesh-perimeter-bench-unused') });
-  buildPerimeter(lib, new Chart(app, 'bench'), size, { verifyOnSynth, publishIntents: size <= PUBLISHED_UP_TO });
-  return app.synthYaml();
+  const chart = new Chart(app, 'bench');
+  buildPerimeter(require('../lib'), chart, size, { verifyOnSynth, publishIntents: size <= PUBLISHED_UP_TO });
+  return { app, chart };
+}
+
+function synthesize(size, verifyOnSynth) {
+  return perimeterApp(size, verifyOnSynth).app.synthYaml();
 }
 
 function worker([mode, size, docsFile, outDir]) {
@@ -60,10 +65,8 @@ function worker([mode, size, docsFile, outDir]) {
     out = measure(() => synthesize(n, mode === 'library+verify').length);
   } else if (mode === 'docs') {
     // the documents the library produces, for the floors and the verifier, and the tree that produces them
-    const { ApiObject, App, Chart } = require('cdk8s');
-    const app = new App({ outdir: join(tmpdir(), 'mesh-perimeter-bench-unused') });
-    const chart = new Chart(app, 'bench');
-    buildPerimeter(require('../lib'), chart, n, { verifyOnSynth: false, publishIntents: n <= PUBLISHED_UP_TO });
+    const { ApiObject } = require('cdk8s');
+    const { app, chart } = perimeterApp(n, false);
     writeFileSync(docsFile, JSON.stringify(YAML.parseAllDocuments(app.synthYaml()).map((d) => d.toJS())));
     const tree = chart.node.findAll().slice(1).map((c) => ({ path: c.node.scopes.slice(2).map((s) => s.node.id), json: ApiObject.isApiObject(c) ? c.toJson() : undefined }));
     writeFileSync(`${docsFile}.tree`, JSON.stringify(tree));
