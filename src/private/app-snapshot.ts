@@ -57,7 +57,10 @@ export function appObjects(scope: IConstruct): readonly AppObject[] {
   return synthesis.objects;
 }
 
-/** What `make` returns for `key`, worked out once per synthesis (see `appObjects`); for checks whose answer only depends on the app. */
+/**
+ * What `make` returns for `key`, worked out once per synthesis (see `appObjects`); for checks whose answer
+ * only depends on the app. `key` is an object only that check uses (its rule, graph, perimeter or function).
+ */
 export function memoized<T>(scope: IConstruct, key: object, make: () => T): T {
   const memo = synthesisOf(scope.node.root).memo;
   if (memo.has(key)) return memo.get(key) as T;

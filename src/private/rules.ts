@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
-import { addCheck, AppObject, appObjects, podTemplateOf } from './app-snapshot';
+import { addCheck, appObjects, memoized, podTemplateOf } from './app-snapshot';
 import { Identity } from '../identity';
 import { AuthorizationPolicy } from '../imports/security.istio.io';
 import { JwtIssuer } from '../request-conditions';
@@ -162,21 +162,17 @@ function checkDeclaredOnSynth(scope: Construct, graph: IntentGraph): void {
     .filter((w) => !w.declaredElsewhere && !w.object && w.labels)
     .filter((w) => !(podIndexOf(scope).get(w.namespace) ?? []).some((labels) => selects(w.labels, labels)))
     .map((w) => `workload "${w.key}" selects ${JSON.stringify(w.labels)}, which matches no pod template declared in this app. `
-        + 'Fix: correct the labels or namespace, declare the workload here, or mark it with Workload options { declaredElsewhere: true }'));
+      + 'Fix: correct the labels or namespace, declare the workload here, or mark it with Workload options { declaredElsewhere: true }'));
 }
-
-const podIndexes = new WeakMap<readonly AppObject[], Map<string, Record<string, string>[]>>();
 
 /** Pod labels by namespace, for every pod template in the app; built once per synthesis. */
 function podIndexOf(scope: IConstruct): Map<string, Record<string, string>[]> {
-  const snapshot = appObjects(scope);
-  let index = podIndexes.get(snapshot);
-  if (index) return index;
-  index = new Map();
-  for (const o of snapshot) {
-    const labels = podTemplateOf(o)?.metadata?.labels;
-    if (labels) pushTo(index, o.namespace, labels);
-  }
-  podIndexes.set(snapshot, index);
-  return index;
+  return memoized(scope, podIndexOf, () => {
+    const index = new Map<string, Record<string, string>[]>();
+    for (const o of appObjects(scope)) {
+      const labels = podTemplateOf(o)?.metadata?.labels;
+      if (labels) pushTo(index, o.namespace, labels);
+    }
+    return index;
+  });
 }

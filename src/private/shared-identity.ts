@@ -69,17 +69,16 @@ function isWorkload(r: Runner, w: WorkloadNode): boolean {
   return r.namespace === w.namespace && w.labels !== undefined && r.podLabels !== undefined && selects(w.labels, r.podLabels);
 }
 
-const indexes = new WeakMap<readonly AppObject[], { readonly version: number; readonly byIdentity: Map<string, Runner[]> }>();
-
 /**
  * Everything declared that runs as a service account, by `<namespace>/<service account>`: every pod
  * template of the app, and the graph's workloads whose pods are created elsewhere. Built from the synthesis's
  * reading of the app, once per synthesis (each rule asks).
  */
 function runnersOf(scope: IConstruct, graph: IntentGraph): Map<string, Runner[]> {
-  const snapshot = appObjects(scope);
-  const hit = indexes.get(snapshot);
-  if (hit && hit.version === graph.version) return hit.byIdentity;
+  return memoized(scope, graph, () => indexRunners(appObjects(scope), graph));
+}
+
+function indexRunners(snapshot: readonly AppObject[], graph: IntentGraph): Map<string, Runner[]> {
   const byIdentity = new Map<string, Runner[]>();
   const byNamespace = new Map<string, Runner[]>();
   for (const o of snapshot) {
@@ -103,6 +102,5 @@ function runnersOf(scope: IConstruct, graph: IntentGraph): Map<string, Runner[]>
     if ((byNamespace.get(w.namespace) ?? []).some((r) => selects(w.labels!, r.podLabels ?? {}))) continue;
     pushTo(byIdentity, `${w.namespace}/${w.serviceAccount}`, { key: w.key, kind: 'workload', namespace: w.namespace, serviceAccount: w.serviceAccount, podLabels: w.labels, workload: w });
   }
-  indexes.set(snapshot, { version: graph.version, byIdentity });
   return byIdentity;
 }

@@ -21,7 +21,7 @@ interface PerimeterSettings {
 export function verifyPerimeter(perimeter: PerimeterSettings, graph: IntentGraph): string[] {
   // cdk8s validates the app once per synthesis and again as it renders each chart: the passes of one
   // synthesis read the same renderings of the same app (app-snapshot.ts), so one proof answers them all
-  return memoized(perimeter, graph, () => {
+  return memoized(perimeter, perimeter, () => {
     const rendered = appObjects(perimeter.node.root).map((o) => o.json);
     return prove(perimeter, graph, rendered, wouldEnforceManifests(graph));
   });
