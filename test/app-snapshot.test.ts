@@ -68,6 +68,14 @@ function denyAll(chart: Chart): void {
   });
 }
 
+/** Spies on the proof and counts cdk8s's validation passes over the app. */
+function watchPasses(app: App) {
+  const compare = vi.spyOn(PerimeterVerifier.prototype, 'compare');
+  const validations = vi.fn(() => []);
+  app.node.addValidation({ validate: validations });
+  return { compare, validations };
+}
+
 describe('one proof per synthesis', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -75,9 +83,7 @@ describe('one proof per synthesis', () => {
 
   it('cdk8s validates the app twice per synthesis (once more as it renders the chart); the proof runs once', () => {
     const { app } = shop(true);
-    const compare = vi.spyOn(PerimeterVerifier.prototype, 'compare');
-    const validations = vi.fn(() => []);
-    app.node.addValidation({ validate: validations });
+    const { compare, validations } = watchPasses(app);
     expect(app.synthYaml()).toContain('kind: AuthorizationPolicy');
     expect(validations).toHaveBeenCalledTimes(2);
     expect(compare).toHaveBeenCalledTimes(1);
@@ -154,9 +160,7 @@ describe('each synthesis reads the app afresh, even in the same synchronous turn
   it('one proof per synthesis: its passes over two charts share it, and a second synthesis proves again', () => {
     const { app } = shop(true);
     new ApiObject(new Chart(app, 'other'), 'config', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'config' } });
-    const compare = vi.spyOn(PerimeterVerifier.prototype, 'compare');
-    const validations = vi.fn(() => []);
-    app.node.addValidation({ validate: validations });
+    const { compare, validations } = watchPasses(app);
     expect(app.synthYaml()).toContain('kind: ConfigMap');
     // the app, then each chart as synthYaml renders it
     expect(validations).toHaveBeenCalledTimes(3);
