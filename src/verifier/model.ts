@@ -222,11 +222,9 @@ export class ManifestModel {
   private readonly meshNamespaces: ReadonlySet<string>;
   private readonly indexes = new Map<unknown[], Map<string, unknown[]>>();
   private readonly servicesByWorkload = new Map<WorkloadInfo, ServiceInfo[]>();
-  private entriesByHost?: {
-    readonly byHost: Map<string, ServiceEntryInfo[]>;
-    readonly wildcards: ServiceEntryInfo[];
-    readonly order: Map<ServiceEntryInfo, number>;
-  };
+  /** The ServiceEntries' positions in the manifests, by the exact hosts they list, and those with a wildcard host. */
+  private entryPositions?: { readonly byHost: Map<string, number[]>; readonly wildcards: number[] };
+  private readonly entriesNaming = new Map<string, ServiceEntryInfo[]>();
 
   constructor(manifests: Json[], options: ModelOptions = {}) {
     const namespaceObjects: Json[] = [];
@@ -326,23 +324,25 @@ export class ManifestModel {
 
   /**
    * The ServiceEntries that may name `host` — those listing it, and those with a wildcard host — in the order
-   * of the manifests (a superset: the caller matches the hosts). Indexed on first use: the matrix asks for
-   * every caller of every host.
+   * of the manifests (a superset: the caller matches the hosts). Indexed on first use and kept per host: the
+   * matrix asks for every caller of every host.
    */
   public serviceEntriesNaming(host: string): ServiceEntryInfo[] {
-    if (!this.entriesByHost) {
-      const byHost = new Map<string, ServiceEntryInfo[]>();
-      const wildcards: ServiceEntryInfo[] = [];
-      for (const e of this.serviceEntries) {
-        if (e.hosts.some((h) => h.startsWith('*'))) wildcards.push(e);
-        for (const h of new Set(e.hosts)) if (!h.startsWith('*')) pushTo(byHost, h, e);
-      }
-      this.entriesByHost = { byHost, wildcards, order: new Map(this.serviceEntries.map((e, i) => [e, i])) };
-    }
-    const { byHost, wildcards, order } = this.entriesByHost;
-    const exact = byHost.get(host) ?? [];
-    if (wildcards.length === 0) return exact;
-    return [...new Set([...exact, ...wildcards])].sort((a, b) => order.get(a)! - order.get(b)!);
+    return valueIn(this.entriesNaming, host, () => {
+      const { byHost, wildcards } = this.entryPositions ??= this.indexServiceEntries();
+      const positions = new Set([...byHost.get(host) ?? [], ...wildcards]);
+      return [...positions].sort((a, b) => a - b).map((i) => this.serviceEntries[i]);
+    });
+  }
+
+  private indexServiceEntries(): { byHost: Map<string, number[]>; wildcards: number[] } {
+    const byHost = new Map<string, number[]>();
+    const wildcards: number[] = [];
+    this.serviceEntries.forEach((e, i) => {
+      if (e.hosts.some((h) => h.startsWith('*'))) wildcards.push(i);
+      for (const h of new Set(e.hosts)) if (!h.startsWith('*')) pushTo(byHost, h, i);
+    });
+    return { byHost, wildcards };
   }
 
   /** The workloads a Service selects. */
